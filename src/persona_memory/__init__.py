@@ -1,0 +1,79 @@
+"""persona-memory: persistent memory for chat bots and AI personas.
+
+Key-value memory (the opsdroid contract)::
+
+    from persona_memory import Memory
+    memory = Memory()
+    memory.put("remember_this", "the milk")
+
+Persona memories (the OpenPersona memory faculty)::
+
+    from persona_memory import PersonaStore
+    store = PersonaStore("ada")
+    store.store("User is vegetarian", tags=["food"], type="preference")
+    store.search("what does the user eat")
+
+Every class has an async twin with the ``Async`` prefix (``AsyncMemory``, ``AsyncPersonaStore``).
+"""
+
+import importlib.metadata as _metadata
+
+from ._async.memory import AsyncMemory
+from ._async.persona import AsyncPersonaStore
+from ._sync.memory import Memory
+from ._sync.persona import PersonaStore
+from .config import Settings
+from .errors import (
+    BackendError,
+    BackendUnavailableError,
+    ConfigError,
+    CorruptLineWarning,
+    CorruptStoreError,
+    FallbackWarning,
+    InvalidInputError,
+    MemoryNotFoundError,
+    PersonaMemoryError,
+    PersonaMemoryWarning,
+    ProviderError,
+    ResourceLimitWarning,
+    SecretRefusedError,
+    StorageFullError,
+    StoreBusyError,
+    StoreReadOnlyError,
+)
+from .models import DEFAULT_IMPORTANCE, MemoryRecord, MemoryType, SearchHit, Stats
+
+try:
+    __version__ = _metadata.version("persona-memory")
+except _metadata.PackageNotFoundError:  # running from a source tree without installing
+    __version__ = "0.0.0+unknown"
+
+__all__ = [
+    "DEFAULT_IMPORTANCE",
+    "AsyncMemory",
+    "AsyncPersonaStore",
+    "BackendError",
+    "BackendUnavailableError",
+    "ConfigError",
+    "CorruptLineWarning",
+    "CorruptStoreError",
+    "FallbackWarning",
+    "InvalidInputError",
+    "Memory",
+    "MemoryNotFoundError",
+    "MemoryRecord",
+    "MemoryType",
+    "PersonaMemoryError",
+    "PersonaMemoryWarning",
+    "PersonaStore",
+    "ProviderError",
+    "ResourceLimitWarning",
+    "SearchHit",
+    "SecretRefusedError",
+    "Settings",
+    "Stats",
+    "StorageFullError",
+    "StoreBusyError",
+    "StoreReadOnlyError",
+    "__version__",
+]

@@ -1,0 +1,1 @@
+"""The backend contract (async source of the generated sync twin)."""

@@ -1,0 +1,675 @@
+"""The embedded default: one SQLite file in WAL mode, no server.
+
+Built the way diskcache builds its cache:
+
+* one connection per thread, opened lazily and re-opened after ``fork`` (a connection is never
+  used in a process other than the one that opened it);
+* ``isolation_level=None`` with an explicit ``BEGIN IMMEDIATE`` for every write, so a writer
+  takes the lock up front and a concurrent writer waits instead of failing mid-transaction;
+* a busy timeout plus a bounded retry of ``SQLITE_BUSY``, ending in our own
+  :class:`~persona_memory.errors.StoreBusyError` ("database is locked" never reaches the caller);
+* ``synchronous=NORMAL`` by default: in WAL mode a commit that returned survives ``kill -9`` of
+  the process; ``durability="full"`` adds an ``fsync`` per commit to survive power loss too;
+* ``secure_delete=ON`` so forgotten content is overwritten, not left in free pages;
+* files created ``0600`` in a ``0700`` directory.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import errno
+import json
+import os
+import random
+import sqlite3
+import threading
+import time
+import urllib.parse
+from collections.abc import Callable, Hashable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, TypeVar
+
+from .. import signals
+from ..errors import (
+    BackendError,
+    ConfigError,
+    CorruptStoreError,
+    MemoryNotFoundError,
+    StorageFullError,
+    StoreBusyError,
+    StoreReadOnlyError,
+)
+from ..models import Candidate, MemoryRecord, MemoryType, Query, Stats, from_epoch
+from ..text import fts5_match
+from ..validation import content_hash
+from ._sync.base import Backend
+from .sqlite_schema import MIGRATIONS
+
+T = TypeVar("T")
+
+# primary SQLite result codes (https://sqlite.org/rescode.html)
+_BUSY, _LOCKED, _READONLY, _IOERR, _CORRUPT, _FULL, _CANTOPEN, _NOTADB = 5, 6, 8, 10, 11, 13, 14, 26
+_RETRY_CODES = {_BUSY, _LOCKED}
+# SQLite's own busy handler waits up to this long per attempt; the retry loop adds the rest.
+_PER_ATTEMPT_TIMEOUT = 5.0
+
+_COLUMNS = (
+    "id, persona, content, type, tags, importance, created_at, metadata, "
+    "access_count, last_accessed, superseded_by, supersedes"
+)
+_CANDIDATE_COLUMNS = "m.id, m.importance, m.created_at, m.access_count"
+
+
+def path_from_url(url: str) -> Path:
+    """``sqlite:///abs/path.db`` -> ``/abs/path.db``; ``sqlite:///~/x.db`` -> ``$HOME/x.db``;
+    ``sqlite://rel/x.db`` -> ``rel/x.db`` (relative to the working directory)."""
+    if not url.startswith("sqlite://"):
+        raise ConfigError(f"not a sqlite URL: {url!r} (expected sqlite:///path/to/file.db)")
+    rest = url[len("sqlite://") :]
+    if rest.startswith("/~"):
+        rest = rest[1:]
+    elif rest.startswith("//"):  # sqlite:////abs/path (SQLAlchemy style) is the same file
+        rest = "/" + rest.lstrip("/")
+    if not rest or rest == "/":
+        raise ConfigError(f"sqlite URL {url!r} names no file (expected sqlite:///path/to/file.db)")
+    return Path(rest).expanduser()
+
+
+class SQLiteBackend(Backend):
+    """Key-value entries and persona memories in one SQLite file."""
+
+    name = "sqlite"
+    url_options = ("durability", "busy_timeout")
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        durability: str = "normal",
+        busy_timeout: float = 30.0,
+    ) -> None:
+        if durability not in ("normal", "full"):
+            raise ConfigError(f"invalid durability={durability!r}: expected 'normal' or 'full'")
+        # absolute, so a child process with another working directory opens the same file
+        self.path = Path(path).expanduser().absolute()
+        self.url = f"sqlite://{self.path}"
+        self.durability = durability
+        self.busy_timeout = float(busy_timeout)
+        self._init_process_state()
+
+    @classmethod
+    def from_url(cls, url: str, **options: Any) -> SQLiteBackend:
+        return cls(path_from_url(url), **options)
+
+    # ---- connections ----
+
+    def _init_process_state(self) -> None:
+        self._pid = os.getpid()
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._connections: list[sqlite3.Connection] = []
+        self._writes = 0  # writes committed through this object (part of the cache token)
+
+    def _conn(self, *, for_write: bool = False) -> sqlite3.Connection:
+        if self._pid != os.getpid():
+            # Forked: the parent's connections (and a lock some other thread may have held
+            # at fork time) must not be touched here. Start over with fresh ones.
+            self._init_process_state()
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is not None and for_write and getattr(self._local, "read_only", False):
+            # opened read-only earlier; the filesystem may be writable again
+            self._drop(conn)
+            conn = None
+        if conn is None:
+            conn, read_only = self._open()
+            self._local.conn, self._local.read_only = conn, read_only
+            with self._lock:
+                self._connections.append(conn)
+        if for_write and self._local.read_only:
+            raise StoreReadOnlyError(f"{self.path} is on a read-only filesystem or not writable")
+        return conn
+
+    def _drop(self, conn: sqlite3.Connection) -> None:
+        self._local.conn = None
+        with self._lock:
+            if conn in self._connections:
+                self._connections.remove(conn)
+        conn.close()
+
+    def _open(self) -> tuple[sqlite3.Connection, bool]:
+        """A set-up connection and whether it is read-only.
+
+        When the file or its directory cannot be written (read-only filesystem), the store is
+        still opened for reading, so recall keeps working; writes then raise StoreReadOnlyError.
+        """
+        try:
+            return self._open_read_write(), False
+        except StoreReadOnlyError:
+            if not self.path.exists():
+                raise
+            return self._open_read_only(), True
+
+    def _open_read_write(self) -> sqlite3.Connection:
+        with self._translate("open"):
+            try:
+                _make_private_dirs(self.path.parent)
+                if not self.path.exists():
+                    # create it 0600 ourselves; SQLite gives -wal and -shm the same mode
+                    os.close(os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600))
+            except OSError as exc:
+                if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+                    raise StoreReadOnlyError(f"cannot create {self.path}: {exc.strerror}") from exc
+                raise BackendError(f"cannot create {self.path}: {exc.strerror or exc}") from exc
+            conn = sqlite3.connect(
+                self.path,
+                isolation_level=None,
+                check_same_thread=False,  # used by one thread at a time; closed from any
+                timeout=min(self.busy_timeout, _PER_ATTEMPT_TIMEOUT),
+            )
+        try:
+            self._retry("open", lambda: self._setup(conn))
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _open_read_only(self) -> sqlite3.Connection:
+        uri = f"file:{urllib.parse.quote(str(self.path))}?mode=ro"
+        if not os.access(self.path.parent, os.W_OK):
+            # WAL readers need a -shm file they cannot create here; nobody can write this
+            # directory either, so the file cannot change under us: immutable is safe.
+            uri += "&immutable=1"
+        with self._translate("open"):
+            conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+            try:
+                applied = conn.execute("PRAGMA user_version").fetchone()[0]
+            except BaseException:
+                conn.close()
+                raise
+        if applied != len(MIGRATIONS):
+            conn.close()
+            raise StoreReadOnlyError(
+                f"{self.path} is read-only and its schema ({applied}) needs an upgrade to "
+                f"{len(MIGRATIONS)}; open it once where it can be written"
+            )
+        return conn
+
+    def _setup(self, conn: sqlite3.Connection) -> None:
+        with self._translate("open"):
+            if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute(f"PRAGMA synchronous={'FULL' if self.durability == 'full' else 'NORMAL'}")
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA secure_delete=ON")
+            if conn.execute("PRAGMA user_version").fetchone()[0] != len(MIGRATIONS):
+                self._migrate(conn)
+
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            applied = conn.execute("PRAGMA user_version").fetchone()[0]
+            if applied > len(MIGRATIONS):
+                raise ConfigError(
+                    f"{self.path} was written by a newer persona-memory (schema {applied}, "
+                    f"this one knows {len(MIGRATIONS)}); upgrade persona-memory"
+                )
+            for _name, migrate in MIGRATIONS[applied:]:
+                migrate(conn)
+            conn.execute(f"PRAGMA user_version={len(MIGRATIONS)}")
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+    def close(self) -> None:
+        if self._pid != os.getpid():
+            self._init_process_state()
+            return
+        with self._lock:
+            connections, self._connections = self._connections, []
+        for conn in connections:
+            conn.close()
+        self._local = threading.local()
+
+    def __getstate__(self) -> dict[str, Any]:
+        # pickles as its settings; the copy opens its own connections
+        return {"path": self.path, "durability": self.durability, "busy_timeout": self.busy_timeout}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["path"], durability=state["durability"], busy_timeout=state["busy_timeout"])  # type: ignore[misc]
+
+    # ---- running statements ----
+
+    @contextmanager
+    def _translate(self, operation: str) -> Iterator[None]:
+        """Map ``sqlite3`` errors to ours, naming the file and the operation."""
+        try:
+            yield
+        except sqlite3.Error as exc:
+            code = getattr(exc, "sqlite_errorcode", -1) & 0xFF
+            where = f"{operation} on {self.path}"
+            if code in _RETRY_CODES:
+                raise _Busy(exc) from exc
+            if code == _FULL:
+                raise StorageFullError(
+                    f"{where} failed: the disk or database is full ({exc}); "
+                    "everything stored before is intact"
+                ) from exc
+            if code in (_READONLY, _CANTOPEN) or (code == _IOERR and _is_permission(exc)):
+                raise StoreReadOnlyError(f"{where} failed: the store cannot be written ({exc})") from exc
+            if code in (_CORRUPT, _NOTADB):
+                raise CorruptStoreError(
+                    f"{self.path} is damaged or is not a persona-memory database ({exc}). "
+                    f"Move it aside and restore a backup, or salvage what is readable with: "
+                    f"sqlite3 '{self.path}' .recover | sqlite3 recovered.db"
+                ) from exc
+            raise BackendError(f"{where} failed: {exc}") from exc
+
+    def _retry(self, operation: str, attempt: Callable[[], T]) -> T:
+        """Run ``attempt``, retrying while the store is busy, for at most ``busy_timeout`` seconds."""
+        deadline = time.monotonic() + self.busy_timeout
+        pause = 0.001
+        while True:
+            try:
+                return attempt()
+            except _Busy as busy:
+                if time.monotonic() + pause > deadline:
+                    raise StoreBusyError(
+                        f"{operation} on {self.path}: other writers held the store for more "
+                        f"than {self.busy_timeout:g} s ({busy.__cause__})"
+                    ) from busy.__cause__
+                time.sleep(pause * (1 + random.random()))
+                pause = min(pause * 2, 0.1)
+
+    def _write(
+        self, operation: str, work: Callable[[sqlite3.Connection], T], *, signal: bool = True
+    ) -> T:
+        """Run ``work`` in one ``BEGIN IMMEDIATE`` transaction; durable when this returns.
+
+        A write refused for lack of space or permission emits ``resource_limit`` (unless
+        ``signal`` is False, for bookkeeping writes such as access counts).
+        """
+
+        def attempt() -> T:
+            conn = self._conn(for_write=True)
+            with self._translate(operation):
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    result = work(conn)
+                    conn.execute("COMMIT")
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+            self._writes += 1
+            return result
+
+        try:
+            return self._retry(operation, attempt)
+        except (StorageFullError, StoreReadOnlyError) as error:
+            if signal:
+                signals.emit(signals.RESOURCE_LIMIT, store=self.url, error=error, operation=operation)
+            raise
+
+    def _read(
+        self, operation: str, work: Callable[[sqlite3.Connection], T], *, snapshot: bool = False
+    ) -> T:
+        """Run ``work``; with ``snapshot`` all its statements see one consistent state."""
+
+        def attempt() -> T:
+            conn = self._conn()
+            with self._translate(operation):
+                if not snapshot:
+                    return work(conn)
+                conn.execute("BEGIN")
+                try:
+                    return work(conn)
+                finally:
+                    conn.execute("COMMIT")
+
+        return self._retry(operation, attempt)
+
+    # ---- key-value ----
+
+    def kv_get(self, namespace: str, key: str) -> str | None:
+        row = self._read(
+            "get",
+            lambda c: c.execute(
+                "SELECT value, expires_at FROM kv WHERE namespace = ? AND key = ?", (namespace, key)
+            ).fetchone(),
+        )
+        if row is None or (row[1] is not None and row[1] <= time.time()):
+            return None
+        return str(row[0])
+
+    def kv_put(self, namespace: str, key: str, value: str, ttl: float | None = None) -> None:
+        expires = None if ttl is None else time.time() + ttl
+        self._write(
+            "put",
+            lambda c: c.execute(
+                "INSERT INTO kv (namespace, key, value, expires_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value, "
+                "expires_at = excluded.expires_at",
+                (namespace, key, value, expires),
+            ),
+        )
+
+    def kv_delete(self, namespace: str, key: str) -> bool:
+        def work(c: sqlite3.Connection) -> bool:
+            row = c.execute(
+                "DELETE FROM kv WHERE namespace = ? AND key = ? RETURNING expires_at", (namespace, key)
+            ).fetchone()
+            return row is not None and (row[0] is None or row[0] > time.time())
+
+        return self._write("delete", work)
+
+    def kv_keys(self, namespace: str) -> list[str]:
+        rows = self._read(
+            "keys",
+            lambda c: c.execute(
+                "SELECT key FROM kv WHERE namespace = ? AND (expires_at IS NULL OR expires_at > ?) "
+                "ORDER BY key",
+                (namespace, time.time()),
+            ).fetchall(),
+        )
+        return [row[0] for row in rows]
+
+    def version(self) -> Hashable | None:
+        # data_version changes when another connection (any process) commits; _writes counts
+        # this object's own commits, which data_version does not see on the same connection.
+        conn = getattr(self._local, "conn", None)
+        if conn is None or self._pid != os.getpid():
+            conn = self._retry("version", self._conn)
+        try:  # hot path of every cached Memory.get: no retry wrapper unless needed
+            data_version = conn.execute("PRAGMA data_version").fetchone()[0]
+        except sqlite3.Error:
+
+            def attempt() -> Any:
+                with self._translate("version"):
+                    return self._conn().execute("PRAGMA data_version").fetchone()[0]
+
+            data_version = self._retry("version", attempt)
+        return (threading.get_ident(), id(conn), data_version, self._writes)
+
+    # ---- persona memories ----
+
+    def add(self, record: MemoryRecord) -> tuple[MemoryRecord, bool]:
+        return self._write("store", lambda c: _insert_or_reinforce(c, record))
+
+    def get_records(self, persona: str, ids: Sequence[str]) -> list[MemoryRecord]:
+        if not ids:
+            return []
+
+        def work(c: sqlite3.Connection) -> list[MemoryRecord]:
+            marks = ",".join("?" * len(ids))
+            rows = c.execute(
+                f"SELECT {_COLUMNS} FROM memories WHERE persona = ? AND id IN ({marks})",
+                (persona, *ids),
+            ).fetchall()
+            by_id = {row[0]: _record(row) for row in rows}
+            return [by_id[i] for i in ids if i in by_id]
+
+        return self._read("get", work)
+
+    def supersede(self, persona: str, old_id: str, new: MemoryRecord) -> MemoryRecord:
+        def work(c: sqlite3.Connection) -> MemoryRecord:
+            old = c.execute(
+                "SELECT rowid FROM memories WHERE persona = ? AND id = ? AND superseded_by IS NULL",
+                (persona, old_id),
+            ).fetchone()
+            if old is None:
+                raise MemoryNotFoundError(old_id, persona)
+            # retire the old version first: the new one may have the same content
+            c.execute("UPDATE memories SET superseded_by = ? WHERE rowid = ?", (new.id, old[0]))
+            stored, created = _insert_or_reinforce(c, new)
+            if not created:  # the new content already existed as another memory
+                c.execute("UPDATE memories SET superseded_by = ? WHERE rowid = ?", (stored.id, old[0]))
+            return stored
+
+        return self._write("update", work)
+
+    def forget(self, persona: str, ids: Sequence[str]) -> list[str]:
+        if not ids:
+            return []
+
+        def work(c: sqlite3.Connection) -> list[str]:
+            marks = ",".join("?" * len(ids))
+            family = [
+                row[0]
+                for row in c.execute(
+                    f"""
+                    WITH RECURSIVE family(id) AS (
+                        SELECT id FROM memories WHERE persona = ? AND id IN ({marks})
+                        UNION
+                        SELECT m.id FROM memories m JOIN family f ON m.supersedes = f.id
+                        UNION
+                        SELECT m.id FROM memories m JOIN family f ON m.superseded_by = f.id
+                    )
+                    SELECT id FROM family
+                    """,
+                    (persona, *ids),
+                )
+            ]
+            for start in range(0, len(family), 500):
+                chunk = family[start : start + 500]
+                c.execute(
+                    f"DELETE FROM memories WHERE id IN ({','.join('?' * len(chunk))})", chunk
+                )
+            return family
+
+        return self._write("forget", work)
+
+    def candidates(self, persona: str, query: Query) -> list[Candidate]:
+        where, params = _filter_sql(persona, query)
+        match = fts5_match(query.text) if query.text is not None else None
+        if query.text is not None and match is None:
+            return []
+        if match is None:
+            sql = f"SELECT {_CANDIDATE_COLUMNS}, NULL FROM memories m WHERE {where}"
+        else:
+            # bm25() is lower-is-better; negate it so that higher is better, as the contract says
+            sql = (
+                f"SELECT {_CANDIDATE_COLUMNS}, -bm25(memories_fts, 1.0, 0.5) AS score "
+                f"FROM memories_fts JOIN memories m ON m.rowid = memories_fts.rowid "
+                f"WHERE memories_fts MATCH ? AND {where} ORDER BY score DESC LIMIT ?"
+            )
+            params = [match, *params, query.k]
+        rows = self._read("search", lambda c: c.execute(sql, params).fetchall())
+        return [Candidate(*row) for row in rows]
+
+    def touch(self, persona: str, ids: Sequence[str], at: dt.datetime) -> None:
+        if not ids:
+            return
+        marks = ",".join("?" * len(ids))
+        self._write(
+            "touch",
+            lambda c: c.execute(
+                f"UPDATE memories SET access_count = access_count + 1, last_accessed = ? "
+                f"WHERE persona = ? AND id IN ({marks})",
+                (at.timestamp(), persona, *ids),
+            ),
+            signal=False,
+        )
+
+    def stats(self, persona: str) -> Stats:
+        def work(c: sqlite3.Connection) -> Stats:
+            total, avg, oldest, newest = c.execute(
+                "SELECT count(*), avg(importance), min(created_at), max(created_at) "
+                "FROM memories WHERE persona = ? AND superseded_by IS NULL",
+                (persona,),
+            ).fetchone()
+            superseded = c.execute(
+                "SELECT count(*) FROM memories WHERE persona = ? AND superseded_by IS NOT NULL",
+                (persona,),
+            ).fetchone()[0]
+            top_tags = c.execute(
+                "SELECT t.tag, count(*) AS n FROM memory_tags t "
+                "JOIN memories m ON m.rowid = t.memory_rowid "
+                "WHERE m.persona = ? AND m.superseded_by IS NULL "
+                "GROUP BY t.tag ORDER BY n DESC, t.tag LIMIT 5",
+                (persona,),
+            ).fetchall()
+            by_type = c.execute(
+                "SELECT type, count(*) FROM memories WHERE persona = ? AND superseded_by IS NULL "
+                "GROUP BY type ORDER BY type",
+                (persona,),
+            ).fetchall()
+            return Stats(
+                total=total,
+                superseded=superseded,
+                top_tags=[(tag, n) for tag, n in top_tags],
+                oldest=from_epoch(oldest),
+                newest=from_epoch(newest),
+                avg_importance=avg,
+                by_type={kind: n for kind, n in by_type},
+            )
+
+        return self._read("stats", work, snapshot=True)
+
+    def export(self, persona: str) -> list[MemoryRecord]:
+        rows = self._read(
+            "export",
+            lambda c: c.execute(
+                f"SELECT {_COLUMNS} FROM memories WHERE persona = ? ORDER BY created_at, rowid",
+                (persona,),
+            ).fetchall(),
+        )
+        return [_record(row) for row in rows]
+
+    def import_records(self, records: Sequence[MemoryRecord]) -> int:
+        def work(c: sqlite3.Connection) -> int:
+            added = 0
+            for record in records:
+                if c.execute("SELECT 1 FROM memories WHERE id = ?", (record.id,)).fetchone():
+                    continue
+                _insert(c, record)
+                added += 1
+            return added
+
+        return self._write("import", work)
+
+    def personas(self) -> list[str]:
+        rows = self._read(
+            "personas",
+            lambda c: c.execute("SELECT DISTINCT persona FROM memories ORDER BY persona").fetchall(),
+        )
+        return [row[0] for row in rows]
+
+
+class _Busy(Exception):
+    """Internal: the store was busy; retried by ``_retry`` until the deadline."""
+
+
+def _make_private_dirs(directory: Path) -> None:
+    """Create ``directory`` and any missing parents with mode 0700 (memories are private)."""
+    missing = []
+    while not directory.exists():
+        missing.append(directory)
+        directory = directory.parent
+    for path in reversed(missing):
+        path.mkdir(mode=0o700, exist_ok=True)
+
+
+def _is_permission(exc: sqlite3.Error) -> bool:
+    return "readonly" in str(exc).lower() or "permission" in str(exc).lower()
+
+
+def _record(row: Sequence[Any]) -> MemoryRecord:
+    return MemoryRecord(
+        id=row[0],
+        persona=row[1],
+        content=row[2],
+        type=MemoryType(row[3]),
+        tags=tuple(json.loads(row[4])),
+        importance=row[5],
+        created_at=from_epoch(row[6]),  # type: ignore[arg-type]
+        metadata=json.loads(row[7]),
+        access_count=row[8],
+        last_accessed=from_epoch(row[9]),
+        superseded_by=row[10],
+        supersedes=row[11],
+    )
+
+
+def _insert(c: sqlite3.Connection, record: MemoryRecord) -> None:
+    rowid = c.execute(
+        f"INSERT INTO memories ({_COLUMNS}, content_hash) VALUES ({','.join('?' * 13)})",
+        (
+            record.id,
+            record.persona,
+            record.content,
+            record.type.value,
+            json.dumps(list(record.tags), ensure_ascii=False),
+            record.importance,
+            record.created_at.timestamp(),
+            json.dumps(record.metadata, ensure_ascii=False),
+            record.access_count,
+            record.last_accessed.timestamp() if record.last_accessed else None,
+            record.superseded_by,
+            record.supersedes,
+            content_hash(record.content),
+        ),
+    ).lastrowid
+    c.executemany(
+        "INSERT INTO memory_tags (memory_rowid, tag) VALUES (?, ?)", [(rowid, t) for t in record.tags]
+    )
+
+
+def _insert_or_reinforce(c: sqlite3.Connection, record: MemoryRecord) -> tuple[MemoryRecord, bool]:
+    row = c.execute(
+        f"SELECT rowid, {_COLUMNS} FROM memories "
+        "WHERE persona = ? AND content_hash = ? AND superseded_by IS NULL",
+        (record.persona, content_hash(record.content)),
+    ).fetchone()
+    if row is None:
+        _insert(c, record)
+        return record, True
+    rowid, existing = row[0], _record(row[1:])
+    tags = existing.tags + tuple(t for t in record.tags if t not in existing.tags)
+    importance = max(existing.importance, record.importance)
+    accessed = record.created_at if existing.last_accessed is None else max(
+        existing.last_accessed, record.created_at
+    )
+    c.execute(
+        "UPDATE memories SET tags = ?, importance = ?, access_count = access_count + 1, "
+        "last_accessed = ? WHERE rowid = ?",
+        (json.dumps(list(tags), ensure_ascii=False), importance, accessed.timestamp(), rowid),
+    )
+    c.executemany(
+        "INSERT OR IGNORE INTO memory_tags (memory_rowid, tag) VALUES (?, ?)",
+        [(rowid, t) for t in tags],
+    )
+    reinforced = replace(existing, tags=tags, importance=importance).accessed(accessed)
+    return reinforced, False
+
+
+def _filter_sql(persona: str, query: Query) -> tuple[str, list[Any]]:
+    f = query.filters
+    clauses = ["m.persona = ?", "m.superseded_by IS NULL"]
+    params: list[Any] = [persona]
+    if f.type is not None:
+        clauses.append("m.type = ?")
+        params.append(f.type.value)
+    if f.since is not None:
+        clauses.append("m.created_at >= ?")
+        params.append(f.since.timestamp())
+    if f.until is not None:
+        clauses.append("m.created_at < ?")
+        params.append(f.until.timestamp())
+    if f.tags:
+        marks = ",".join("?" * len(f.tags))
+        if f.match_all_tags:
+            clauses.append(
+                f"(SELECT count(*) FROM memory_tags t WHERE t.memory_rowid = m.rowid "
+                f"AND t.tag IN ({marks})) = {len(f.tags)}"
+            )
+        else:
+            clauses.append(
+                f"EXISTS (SELECT 1 FROM memory_tags t WHERE t.memory_rowid = m.rowid "
+                f"AND t.tag IN ({marks}))"
+            )
+        params.extend(f.tags)
+    return " AND ".join(clauses), params

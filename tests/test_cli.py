@@ -1,0 +1,141 @@
+"""The pmem command line."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from persona_memory.cli import cli
+
+
+@pytest.fixture
+def run():
+    runner = CliRunner()
+
+    def invoke(*args: str, input: str | None = None, code: int = 0) -> str:
+        result = runner.invoke(cli, list(args), input=input, catch_exceptions=False)
+        assert result.exit_code == code, result.output
+        return result.output
+
+    return invoke
+
+
+def test_store_retrieve_search_stats(run) -> None:
+    out = run("store", "User is vegetarian and loves Italian food", "--tags", "preference,food",
+              "--importance", "0.8", "--type", "preference")
+    assert out.startswith("Stored mem_")
+    run("store", "User's daughter Emma starts school in September", "-t", "family", "--type", "personal_fact")
+    table = run("retrieve", "--tags", "food", "--limit", "5")
+    assert "vegetarian" in table and "Emma" not in table
+    hits = json.loads(run("search", "what does the user like to eat", "--limit", "3", "--json"))
+    assert hits[0]["content"] == "User is vegetarian and loves Italian food"
+    assert {"score", "relevance", "id", "tags"} <= set(hits[0])
+    stats = json.loads(run("stats", "--json"))
+    assert stats["total"] == 2 and stats["top_tags"][0]["count"] == 1
+    assert "total memories : 2" in run("stats")
+
+
+def test_retrieve_since_and_json(run) -> None:
+    run("store", "old", "--at", "2020-01-01")
+    run("store", "new")
+    records = json.loads(run("retrieve", "--since", "2025-01-01", "--json"))
+    assert [r["content"] for r in records] == ["new"]
+
+
+def test_nothing_found_is_said_plainly(run) -> None:
+    assert run("search", "anything").strip() == "No memories found."
+    assert run("retrieve").strip() == "No memories found."
+    assert run("search", "anything", "--json").strip() == "[]"
+
+
+def test_update_and_get(run) -> None:
+    memory_id = json.loads(run("store", "lives in Berlin", "--json"))["id"]
+    new = json.loads(run("update", memory_id, "--content", "lives in Lisbon", "--json"))
+    assert new["supersedes"] == memory_id
+    assert "superseded_by: " + new["id"] in run("get", memory_id)
+
+
+def test_forget_asks_on_a_terminal_and_needs_yes_otherwise(run, monkeypatch: pytest.MonkeyPatch) -> None:
+    memory_id = json.loads(run("store", "my ex is Sam", "--json"))["id"]
+    out = run("forget", memory_id, code=2)  # stdin is not a terminal
+    assert "--yes" in out
+    monkeypatch.setattr("persona_memory.cli._stdin_is_terminal", lambda: True)
+    out = run("forget", memory_id, input="n\n", code=1)
+    assert "Aborted" in out
+    run("get", memory_id)
+    out = run("forget", memory_id, input="y\n")
+    assert "Forgot " + memory_id in out
+    run("get", memory_id, code=3)
+
+
+def test_forget_yes(run) -> None:
+    memory_id = json.loads(run("store", "temporary", "--json"))["id"]
+    assert json.loads(run("forget", memory_id, "--yes", "--json")) == {"forgotten": [memory_id]}
+
+
+def test_errors_are_one_clear_line_with_exit_codes(run) -> None:
+    assert "importance" in run("store", "x", "--importance", "2", code=2)
+    assert "content" in run("store", "   ", code=2)
+    assert "since" in run("retrieve", "--since", "last tuesday", code=2)
+    assert "slug" in run("stats", "--persona", "../etc", code=2)
+    assert "no memory 'mem_0000000000000000'" in run("forget", "mem_0000000000000000", "--yes", code=3)
+    assert "Traceback" not in run("store", "x", "--metadata", "{not json", code=2)
+
+
+def test_persona_option_isolates(run) -> None:
+    run("store", "ada's memory", "--persona", "ada")
+    assert run("search", "memory", "--persona", "bob").strip() == "No memories found."
+    assert "ada's memory" in run("search", "memory", "--persona", "ada")
+
+
+def test_kv_commands(run) -> None:
+    run("kv", "put", "remember_this", "the milk")
+    assert run("kv", "get", "remember_this").strip() == "the milk"
+    run("kv", "put", "n", "42")
+    assert run("kv", "get", "n", "--json").strip() == "42"
+    run("kv", "put", "s", "42", "--raw")
+    assert run("kv", "get", "s", "--json").strip() == '"42"'
+    assert run("kv", "list").split() == ["n", "remember_this", "s"]
+    assert "Deleted" in run("kv", "delete", "remember_this")
+    assert "nothing to delete" in run("kv", "delete", "remember_this")
+    assert "no value" in run("kv", "get", "remember_this", code=3)
+    run("kv", "put", "x", "1", "--namespace", "other")
+    assert run("kv", "get", "x", "-N", "other").strip() == "1"
+    run("kv", "get", "x", code=3)
+
+
+def test_export_writes_json_lines(run) -> None:
+    run("store", "one")
+    run("store", "two")
+    lines = run("export").splitlines()
+    assert [json.loads(line)["content"] for line in lines] == ["one", "two"]
+
+
+def test_backends_lists_sqlite(run) -> None:
+    rows = json.loads(run("backends", "--json"))
+    assert {"name": "sqlite", "schemes": "sqlite", "state": "ready"}.items() <= rows[0].items()
+
+
+def test_every_command_has_help(run) -> None:
+    for command in cli.commands:
+        assert "Usage:" in run(command, "--help")
+    for command in ("get", "put", "delete", "list"):
+        assert "Usage:" in run("kv", command, "--help")
+
+
+def test_real_process_persists_across_restart(clean_environ: Path) -> None:
+    pmem = [sys.executable, "-m", "persona_memory"]
+    env = {**os.environ, "PERSONA_SLUG": "restart"}
+    stored = subprocess.run([*pmem, "store", "survives restarts", "--json"], env=env, capture_output=True, text=True, check=True)
+    memory_id = json.loads(stored.stdout)["id"]
+    found = subprocess.run([*pmem, "search", "restarts", "--json"], env=env, capture_output=True, text=True, check=True)
+    assert json.loads(found.stdout)[0]["id"] == memory_id
+    assert (clean_environ / "persona-restart" / "memories.db").exists()
+    failed = subprocess.run([*pmem, "store", ""], env=env, capture_output=True, text=True)
+    assert failed.returncode == 2 and failed.stderr.startswith("Error: invalid content")
