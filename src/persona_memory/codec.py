@@ -76,9 +76,10 @@ def _encode(value: Any) -> Any:
         return {"$date": value.isoformat()}
     if isinstance(value, dt.time):
         return {"$time": value.isoformat()}
-    if isinstance(value, (str, int, float, dict, list, tuple)):  # subclasses: use the base type
-        base = next(b for b in (bool, int, float, str, dict, list, tuple) if isinstance(value, b))
-        return _encode(base(value))
+    base: type[Any]
+    for base in (bool, int, float, str, dict, list, tuple):  # a subclass: store its base value
+        if isinstance(value, base):
+            return _encode(base(value))
     raise _NotJSON
 
 

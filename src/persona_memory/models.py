@@ -11,6 +11,12 @@ import secrets
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
+#: An embedding: 1-D float32, L2-normalised, so a dot product is the cosine similarity.
+Vector = npt.NDArray[np.float32]
+
 
 class MemoryType(enum.StrEnum):
     """The six kinds of persona memory named by the OpenPersona memory faculty."""
@@ -182,16 +188,18 @@ class Filters:
     until: dt.datetime | None = None  # exclusive
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)  # eq=False: holds a numpy array
 class Query:
     """What a backend is asked for by :meth:`AsyncBackend.candidates`.
 
-    With no ``text`` (and no ``vector``) the backend returns every active memory that passes
-    ``filters``. With ``text`` it returns at most ``k`` full-text matches, best first.
+    With neither ``text`` nor ``vector`` the backend returns every active memory that passes
+    ``filters``. With ``text`` it returns at most ``k`` full-text matches; with ``vector`` at
+    most ``k`` nearest memories by cosine similarity; with both, the union of the two lists.
     """
 
     filters: Filters = Filters()
     text: str | None = None
+    vector: Vector | None = None
     k: int = 100
 
 
@@ -204,6 +212,7 @@ class Candidate:
     created_at: float  # epoch seconds
     access_count: int
     text_score: float | None = None
+    vector_score: float | None = None  # cosine similarity, -1..1
 
 
 class _Unset:

@@ -73,14 +73,20 @@ def weighted(relevance: float, candidate: Candidate, now: float) -> float:
 def rank_for_search(
     candidates: Iterable[Candidate], now: float, limit: int
 ) -> list[tuple[Candidate, float, float]]:
-    """``(candidate, score, relevance)`` best first, for candidates with a text match."""
-    matched = [c for c in candidates if c.text_score is not None]
+    """``(candidate, score, relevance)`` best first, for candidates with a text or vector match.
+
+    Relevance is the better of the text score (divided by the best one in the set) and the
+    cosine similarity.
+    """
+    matched = [c for c in candidates if c.text_score is not None or c.vector_score is not None]
     if not matched:
         return []
-    best = max(c.text_score or 0.0 for c in matched) or 1.0
+    best = max((c.text_score or 0.0) for c in matched) or 1.0
     ranked = []
     for c in matched:
-        relevance = max(0.0, (c.text_score or 0.0) / best)
+        text = max(0.0, (c.text_score or 0.0) / best)
+        vector = max(0.0, c.vector_score or 0.0)
+        relevance = max(text, vector)
         ranked.append((c, weighted(relevance, c, now), relevance))
     ranked.sort(key=lambda row: (row[1], row[0].created_at), reverse=True)
     return ranked[:limit]

@@ -25,11 +25,13 @@ import sqlite3
 import threading
 import time
 import urllib.parse
-from collections.abc import Callable, Hashable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
+
+import numpy as np
 
 from .. import signals
 from ..errors import (
@@ -41,11 +43,13 @@ from ..errors import (
     StoreBusyError,
     StoreReadOnlyError,
 )
-from ..models import Candidate, MemoryRecord, MemoryType, Query, Stats, from_epoch
+from ..models import Candidate, MemoryRecord, MemoryType, Query, Stats, Vector, from_epoch
 from ..text import fts5_match
 from ..validation import content_hash
+from ..vectors import to_blob, top_k
 from ._sync.base import Backend
 from .sqlite_schema import MIGRATIONS
+from .sqlite_vectors import VectorCache, bump_epoch
 
 T = TypeVar("T")
 
@@ -60,6 +64,7 @@ _COLUMNS = (
     "access_count, last_accessed, superseded_by, supersedes"
 )
 _CANDIDATE_COLUMNS = "m.id, m.importance, m.created_at, m.access_count"
+_ACTIVE_ONLY = "m.persona = ? AND m.superseded_by IS NULL"  # what _filter_sql gives with no filters
 
 
 def path_from_url(url: str) -> Path:
@@ -81,6 +86,7 @@ class SQLiteBackend(Backend):
     """Key-value entries and persona memories in one SQLite file."""
 
     name = "sqlite"
+    supports_vectors = True
     url_options = ("durability", "busy_timeout")
 
     def __init__(
@@ -111,6 +117,7 @@ class SQLiteBackend(Backend):
         self._lock = threading.Lock()
         self._connections: list[sqlite3.Connection] = []
         self._writes = 0  # writes committed through this object (part of the cache token)
+        self._vectors = VectorCache()
 
     def _conn(self, *, for_write: bool = False) -> sqlite3.Connection:
         if self._pid != os.getpid():
@@ -396,8 +403,8 @@ class SQLiteBackend(Backend):
 
     # ---- persona memories ----
 
-    def add(self, record: MemoryRecord) -> tuple[MemoryRecord, bool]:
-        return self._write("store", lambda c: _insert_or_reinforce(c, record))
+    def add(self, record: MemoryRecord, vector: Vector | None = None) -> tuple[MemoryRecord, bool]:
+        return self._write("store", lambda c: _insert_or_reinforce(c, record, vector))
 
     def get_records(self, persona: str, ids: Sequence[str]) -> list[MemoryRecord]:
         if not ids:
@@ -414,7 +421,9 @@ class SQLiteBackend(Backend):
 
         return self._read("get", work)
 
-    def supersede(self, persona: str, old_id: str, new: MemoryRecord) -> MemoryRecord:
+    def supersede(
+        self, persona: str, old_id: str, new: MemoryRecord, vector: Vector | None = None
+    ) -> MemoryRecord:
         def work(c: sqlite3.Connection) -> MemoryRecord:
             old = c.execute(
                 "SELECT rowid FROM memories WHERE persona = ? AND id = ? AND superseded_by IS NULL",
@@ -424,7 +433,8 @@ class SQLiteBackend(Backend):
                 raise MemoryNotFoundError(old_id, persona)
             # retire the old version first: the new one may have the same content
             c.execute("UPDATE memories SET superseded_by = ? WHERE rowid = ?", (new.id, old[0]))
-            stored, created = _insert_or_reinforce(c, new)
+            bump_epoch(c)  # the old version's vector leaves the index
+            stored, created = _insert_or_reinforce(c, new, vector)
             if not created:  # the new content already existed as another memory
                 c.execute("UPDATE memories SET superseded_by = ? WHERE rowid = ?", (stored.id, old[0]))
             return stored
@@ -458,27 +468,69 @@ class SQLiteBackend(Backend):
                 c.execute(
                     f"DELETE FROM memories WHERE id IN ({','.join('?' * len(chunk))})", chunk
                 )
+            if family:
+                bump_epoch(c)
             return family
 
         return self._write("forget", work)
 
     def candidates(self, persona: str, query: Query) -> list[Candidate]:
         where, params = _filter_sql(persona, query)
+        if query.text is None and query.vector is None:
+            sql = f"SELECT {_CANDIDATE_COLUMNS}, NULL, NULL FROM memories m WHERE {where}"
+            rows = self._read("retrieve", lambda c: c.execute(sql, params).fetchall())
+            return [Candidate(*row) for row in rows]
+        found: dict[str, Candidate] = {}
         match = fts5_match(query.text) if query.text is not None else None
-        if query.text is not None and match is None:
-            return []
-        if match is None:
-            sql = f"SELECT {_CANDIDATE_COLUMNS}, NULL FROM memories m WHERE {where}"
-        else:
+        if match is not None:
             # bm25() is lower-is-better; negate it so that higher is better, as the contract says
             sql = (
-                f"SELECT {_CANDIDATE_COLUMNS}, -bm25(memories_fts, 1.0, 0.5) AS score "
+                f"SELECT {_CANDIDATE_COLUMNS}, -bm25(memories_fts, 1.0, 0.5) AS score, NULL "
                 f"FROM memories_fts JOIN memories m ON m.rowid = memories_fts.rowid "
                 f"WHERE memories_fts MATCH ? AND {where} ORDER BY score DESC LIMIT ?"
             )
-            params = [match, *params, query.k]
-        rows = self._read("search", lambda c: c.execute(sql, params).fetchall())
-        return [Candidate(*row) for row in rows]
+            text_params = [match, *params, query.k]
+            rows = self._read("search", lambda c: c.execute(sql, text_params).fetchall())
+            found = {row[0]: Candidate(*row) for row in rows}
+        if query.vector is not None:
+            for candidate in self._read("search", lambda c: self._nearest(c, persona, query, where, params)):
+                text_hit = found.get(candidate.id)
+                found[candidate.id] = (
+                    replace(text_hit, vector_score=candidate.vector_score) if text_hit else candidate
+                )
+        return list(found.values())
+
+    def _nearest(
+        self, c: sqlite3.Connection, persona: str, query: Query, where: str, params: list[Any]
+    ) -> list[Candidate]:
+        rowids, matrix = self._vectors.get(c, persona)
+        if not len(rowids) or query.vector is None:
+            return []
+        if query.vector.shape[0] != matrix.shape[1]:
+            raise BackendError(
+                f"query vector has {query.vector.shape[0]} dimensions, the store's have {matrix.shape[1]}"
+            )
+        mask = None
+        if where != _ACTIVE_ONLY:  # filters beyond persona/active: ask SQL which rows qualify
+            allowed = [r for (r,) in c.execute(f"SELECT m.rowid FROM memories m WHERE {where}", params)]
+            mask = np.isin(rowids, np.asarray(allowed, dtype=np.int64))
+        idx, scores = top_k(matrix, query.vector, query.k, mask)
+        if not len(idx):
+            return []
+        chosen = [int(r) for r in rowids[idx]]
+        score_of = dict(zip(chosen, (float(x) for x in scores), strict=True))
+        rows = c.execute(
+            f"SELECT m.rowid, {_CANDIDATE_COLUMNS} FROM memories m "
+            f"WHERE m.rowid IN ({','.join('?' * len(chosen))})",
+            chosen,
+        ).fetchall()
+        return [
+            Candidate(
+                id=row[1], importance=row[2], created_at=row[3], access_count=row[4],
+                vector_score=score_of[row[0]],
+            )
+            for row in rows
+        ]
 
     def touch(self, persona: str, ids: Sequence[str], at: dt.datetime) -> None:
         if not ids:
@@ -551,6 +603,55 @@ class SQLiteBackend(Backend):
 
         return self._write("import", work)
 
+    def set_vectors(self, persona: str, vectors: Mapping[str, Vector]) -> None:
+        def work(c: sqlite3.Connection) -> None:
+            for memory_id, vector in vectors.items():
+                c.execute(
+                    "INSERT INTO memory_vectors (memory_rowid, vector) "
+                    "SELECT rowid, ? FROM memories WHERE persona = ? AND id = ? "
+                    "ON CONFLICT (memory_rowid) DO UPDATE SET vector = excluded.vector",
+                    (to_blob(vector), persona, memory_id),
+                )
+            bump_epoch(c)
+
+        self._write("reindex", work)
+
+    def missing_vectors(self, persona: str, limit: int) -> list[tuple[str, str]]:
+        rows = self._read(
+            "reindex",
+            lambda c: c.execute(
+                "SELECT m.id, m.content FROM memories m "
+                "LEFT JOIN memory_vectors v ON v.memory_rowid = m.rowid "
+                "WHERE m.persona = ? AND m.superseded_by IS NULL AND v.memory_rowid IS NULL "
+                "ORDER BY m.rowid LIMIT ?",
+                (persona, limit),
+            ).fetchall(),
+        )
+        return [(row[0], row[1]) for row in rows]
+
+    def clear_vectors(self) -> None:
+        def work(c: sqlite3.Connection) -> None:
+            c.execute("DELETE FROM memory_vectors")
+            bump_epoch(c)
+
+        self._write("reindex", work)
+
+    def get_meta(self, name: str) -> str | None:
+        row = self._read(
+            "settings", lambda c: c.execute("SELECT value FROM pmem_settings WHERE name = ?", (name,)).fetchone()
+        )
+        return None if row is None else str(row[0])
+
+    def set_meta(self, name: str, value: str) -> None:
+        self._write(
+            "settings",
+            lambda c: c.execute(
+                "INSERT INTO pmem_settings (name, value) VALUES (?, ?) "
+                "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                (name, value),
+            ),
+        )
+
     def personas(self) -> list[str]:
         rows = self._read(
             "personas",
@@ -594,7 +695,7 @@ def _record(row: Sequence[Any]) -> MemoryRecord:
     )
 
 
-def _insert(c: sqlite3.Connection, record: MemoryRecord) -> None:
+def _insert(c: sqlite3.Connection, record: MemoryRecord, vector: Vector | None = None) -> None:
     rowid = c.execute(
         f"INSERT INTO memories ({_COLUMNS}, content_hash) VALUES ({','.join('?' * 13)})",
         (
@@ -616,16 +717,20 @@ def _insert(c: sqlite3.Connection, record: MemoryRecord) -> None:
     c.executemany(
         "INSERT INTO memory_tags (memory_rowid, tag) VALUES (?, ?)", [(rowid, t) for t in record.tags]
     )
+    if vector is not None:
+        c.execute("INSERT INTO memory_vectors (memory_rowid, vector) VALUES (?, ?)", (rowid, to_blob(vector)))
 
 
-def _insert_or_reinforce(c: sqlite3.Connection, record: MemoryRecord) -> tuple[MemoryRecord, bool]:
+def _insert_or_reinforce(
+    c: sqlite3.Connection, record: MemoryRecord, vector: Vector | None = None
+) -> tuple[MemoryRecord, bool]:
     row = c.execute(
         f"SELECT rowid, {_COLUMNS} FROM memories "
         "WHERE persona = ? AND content_hash = ? AND superseded_by IS NULL",
         (record.persona, content_hash(record.content)),
     ).fetchone()
     if row is None:
-        _insert(c, record)
+        _insert(c, record, vector)
         return record, True
     rowid, existing = row[0], _record(row[1:])
     tags = existing.tags + tuple(t for t in record.tags if t not in existing.tags)
@@ -642,6 +747,10 @@ def _insert_or_reinforce(c: sqlite3.Connection, record: MemoryRecord) -> tuple[M
         "INSERT OR IGNORE INTO memory_tags (memory_rowid, tag) VALUES (?, ?)",
         [(rowid, t) for t in tags],
     )
+    if vector is not None and c.execute(
+        "INSERT OR IGNORE INTO memory_vectors (memory_rowid, vector) VALUES (?, ?)", (rowid, to_blob(vector))
+    ).rowcount:
+        bump_epoch(c)  # an older row gained a vector: not an append
     reinforced = replace(existing, tags=tags, importance=importance).accessed(accessed)
     return reinforced, False
 

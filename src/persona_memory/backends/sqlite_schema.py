@@ -101,3 +101,17 @@ def m001_initial(conn: sqlite3.Connection) -> None:
         CREATE TABLE pmem_settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
         """
     )
+
+
+@migration
+def m002_vectors(conn: sqlite3.Connection) -> None:
+    run_script(
+        conn,
+        """
+        -- one embedding per memory: float32 bytes, L2-normalised (see models.Vector)
+        CREATE TABLE memory_vectors (
+            memory_rowid INTEGER PRIMARY KEY REFERENCES memories (rowid) ON DELETE CASCADE,
+            vector BLOB NOT NULL
+        );
+        """,
+    )

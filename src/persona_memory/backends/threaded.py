@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from typing import Any
 
-from ..models import Candidate, MemoryRecord, Query, Stats
+from ..models import Candidate, MemoryRecord, Query, Stats, Vector
 from ._async.base import AsyncBackend
 from ._sync.base import Backend
 
@@ -25,6 +25,7 @@ class AsyncThreadedBackend(AsyncBackend):
         self.url = backend.url
         self.name = backend.name  # type: ignore[misc]
         self.supports_records = backend.supports_records  # type: ignore[misc]
+        self.supports_vectors = backend.supports_vectors  # type: ignore[misc]
 
     async def kv_get(self, namespace: str, key: str) -> str | None:
         return await asyncio.to_thread(self.sync.kv_get, namespace, key)
@@ -41,14 +42,16 @@ class AsyncThreadedBackend(AsyncBackend):
     async def version(self) -> Hashable | None:
         return self.sync.version()
 
-    async def add(self, record: MemoryRecord) -> tuple[MemoryRecord, bool]:
-        return await asyncio.to_thread(self.sync.add, record)
+    async def add(self, record: MemoryRecord, vector: Vector | None = None) -> tuple[MemoryRecord, bool]:
+        return await asyncio.to_thread(self.sync.add, record, vector)
 
     async def get_records(self, persona: str, ids: Sequence[str]) -> list[MemoryRecord]:
         return await asyncio.to_thread(self.sync.get_records, persona, ids)
 
-    async def supersede(self, persona: str, old_id: str, new: MemoryRecord) -> MemoryRecord:
-        return await asyncio.to_thread(self.sync.supersede, persona, old_id, new)
+    async def supersede(
+        self, persona: str, old_id: str, new: MemoryRecord, vector: Vector | None = None
+    ) -> MemoryRecord:
+        return await asyncio.to_thread(self.sync.supersede, persona, old_id, new, vector)
 
     async def forget(self, persona: str, ids: Sequence[str]) -> list[str]:
         return await asyncio.to_thread(self.sync.forget, persona, ids)
@@ -70,6 +73,21 @@ class AsyncThreadedBackend(AsyncBackend):
 
     async def personas(self) -> list[str]:
         return await asyncio.to_thread(self.sync.personas)
+
+    async def set_vectors(self, persona: str, vectors: Mapping[str, Vector]) -> None:
+        await asyncio.to_thread(self.sync.set_vectors, persona, vectors)
+
+    async def missing_vectors(self, persona: str, limit: int) -> list[tuple[str, str]]:
+        return await asyncio.to_thread(self.sync.missing_vectors, persona, limit)
+
+    async def clear_vectors(self) -> None:
+        await asyncio.to_thread(self.sync.clear_vectors)
+
+    async def get_meta(self, name: str) -> str | None:
+        return await asyncio.to_thread(self.sync.get_meta, name)
+
+    async def set_meta(self, name: str, value: str) -> None:
+        await asyncio.to_thread(self.sync.set_meta, name, value)
 
     async def aclose(self) -> None:
         await asyncio.to_thread(self.sync.close)

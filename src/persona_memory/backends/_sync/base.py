@@ -27,10 +27,11 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from typing import Any, ClassVar
 
-from ...models import Candidate, MemoryRecord, Query, Stats
+from ...errors import BackendError
+from ...models import Candidate, MemoryRecord, Query, Stats, Vector
 
 
 class Backend(abc.ABC):
@@ -40,6 +41,8 @@ class Backend(abc.ABC):
     name: ClassVar[str] = ""
     #: False for key-value-only backends (e.g. Redis); the persona methods then raise.
     supports_records: ClassVar[bool] = True
+    #: True if ``candidates`` honours ``Query.vector`` (semantic search).
+    supports_vectors: ClassVar[bool] = False
 
     url: str = ""
 
@@ -72,8 +75,9 @@ class Backend(abc.ABC):
     # ---- persona memories ----
 
     @abc.abstractmethod
-    def add(self, record: MemoryRecord) -> tuple[MemoryRecord, bool]:
-        """Store ``record``, or reinforce the active memory with the same normalised content.
+    def add(self, record: MemoryRecord, vector: Vector | None = None) -> tuple[MemoryRecord, bool]:
+        """Store ``record`` (and its embedding, in the same transaction), or reinforce the
+        active memory with the same normalised content.
 
         Returns ``(stored, created)``. When an active memory of the same persona has the same
         normalised content, no new row is added: that memory gets one more access, the higher
@@ -85,8 +89,10 @@ class Backend(abc.ABC):
         """The records with these ids (active or superseded), in the order of ``ids``; unknown ids are skipped."""
 
     @abc.abstractmethod
-    def supersede(self, persona: str, old_id: str, new: MemoryRecord) -> MemoryRecord:
-        """Atomically mark ``old_id`` superseded by ``new`` and store ``new``.
+    def supersede(
+        self, persona: str, old_id: str, new: MemoryRecord, vector: Vector | None = None
+    ) -> MemoryRecord:
+        """Atomically mark ``old_id`` superseded by ``new`` and store ``new`` (with its vector).
 
         Raises :class:`~persona_memory.errors.MemoryNotFoundError` if ``old_id`` is not an
         active memory of ``persona``.
@@ -127,6 +133,27 @@ class Backend(abc.ABC):
     @abc.abstractmethod
     def personas(self) -> list[str]:
         """Slugs of every persona with at least one memory, sorted."""
+
+    # ---- vectors and store-wide settings ----
+
+    def set_vectors(self, persona: str, vectors: Mapping[str, Vector]) -> None:
+        """Attach (or replace) the embeddings of these memories (re-indexing)."""
+        raise BackendError(f"the {self.name} backend does not store vectors")
+
+    def missing_vectors(self, persona: str, limit: int) -> list[tuple[str, str]]:
+        """Up to ``limit`` ``(id, content)`` of active memories that have no vector yet."""
+        return []
+
+    def clear_vectors(self) -> None:  # noqa: B027 (nothing to clear by default)
+        """Drop every stored vector (before re-indexing with another embedder)."""
+
+    @abc.abstractmethod
+    def get_meta(self, name: str) -> str | None:
+        """A store-wide setting every process must agree on (e.g. the embedder), or None."""
+
+    @abc.abstractmethod
+    def set_meta(self, name: str, value: str) -> None:
+        """Record a store-wide setting."""
 
     # ---- lifecycle ----
 

@@ -1,0 +1,112 @@
+"""The SQLite backend's vector storage and exact nearest-neighbour search."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from persona_memory.backends.sqlite import SQLiteBackend
+from persona_memory.errors import BackendError
+from persona_memory.models import Filters, MemoryRecord, MemoryType, Query, new_memory_id
+from persona_memory.vectors import normalize, top_k
+
+NOW = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+
+
+def record(content: str, persona: str = "ada", tags: tuple[str, ...] = ()) -> MemoryRecord:
+    return MemoryRecord(new_memory_id(), persona, content, MemoryType.GENERAL, tags, 0.5, NOW)
+
+
+def unit(*values: float) -> np.ndarray:
+    return normalize(np.array(values, dtype=np.float32))
+
+
+@pytest.fixture
+def backend(tmp_path: Path):
+    b = SQLiteBackend(tmp_path / "v.db")
+    yield b
+    b.close()
+
+
+def test_nearest_neighbours_with_filters(backend: SQLiteBackend) -> None:
+    east = backend.add(record("east", tags=("a",)), unit(1, 0, 0))[0]
+    north = backend.add(record("north", tags=("b",)), unit(0, 1, 0))[0]
+    backend.add(record("north-east", tags=("a",)), unit(1, 1, 0))
+    backend.add(record("other persona", persona="bob"), unit(1, 0, 0))
+    found = backend.candidates("ada", Query(vector=unit(1, 0.1, 0), k=2))
+    assert max(found, key=lambda c: c.vector_score).id == east.id
+    assert len(found) == 2 and all(c.text_score is None for c in found)
+    only_b = backend.candidates("ada", Query(filters=Filters(tags=("b",)), vector=unit(1, 0, 0), k=5))
+    assert [c.id for c in only_b] == [north.id]
+    assert only_b[0].vector_score == pytest.approx(0.0, abs=1e-6)
+
+
+def test_text_and_vector_candidates_are_merged(backend: SQLiteBackend) -> None:
+    both = backend.add(record("red apple"), unit(1, 0))[0]
+    backend.add(record("green pear"), unit(0, 1))
+    found = {c.id: c for c in backend.candidates("ada", Query(text="apple", vector=unit(1, 0), k=5))}
+    assert found[both.id].text_score is not None and found[both.id].vector_score == pytest.approx(1.0)
+    assert len(found) == 2
+
+
+def test_superseded_and_forgotten_leave_the_index(backend: SQLiteBackend) -> None:
+    old = backend.add(record("v1"), unit(1, 0))[0]
+    assert backend.candidates("ada", Query(vector=unit(1, 0), k=5))[0].id == old.id
+    new = backend.supersede("ada", old.id, record("v2"), unit(0, 1))
+    assert [c.id for c in backend.candidates("ada", Query(vector=unit(1, 0), k=5))] == [new.id]
+    backend.forget("ada", [new.id])
+    assert backend.candidates("ada", Query(vector=unit(1, 0), k=5)) == []
+
+
+def test_another_process_s_writes_are_seen(tmp_path: Path) -> None:
+    reader, writer = SQLiteBackend(tmp_path / "v.db"), SQLiteBackend(tmp_path / "v.db")
+    first = writer.add(record("one"), unit(1, 0))[0]
+    assert [c.id for c in reader.candidates("ada", Query(vector=unit(1, 0), k=5))] == [first.id]
+    second = writer.add(record("two"), unit(0.9, 0.1))[0]  # appended: read incrementally
+    assert len(reader.candidates("ada", Query(vector=unit(1, 0), k=5))) == 2
+    writer.forget("ada", [first.id])  # removed: full reload
+    assert [c.id for c in reader.candidates("ada", Query(vector=unit(1, 0), k=5))] == [second.id]
+    reader.close()
+    writer.close()
+
+
+def test_missing_vectors_and_reindex(backend: SQLiteBackend) -> None:
+    plain = backend.add(record("no vector yet"))[0]
+    assert backend.missing_vectors("ada", 10) == [(plain.id, "no vector yet")]
+    backend.set_vectors("ada", {plain.id: unit(0, 1)})
+    assert backend.missing_vectors("ada", 10) == []
+    assert backend.candidates("ada", Query(vector=unit(0, 1), k=5))[0].id == plain.id
+    backend.clear_vectors()
+    assert backend.candidates("ada", Query(vector=unit(0, 1), k=5)) == []
+    assert len(backend.missing_vectors("ada", 10)) == 1
+
+
+def test_duplicate_gains_a_vector(backend: SQLiteBackend) -> None:
+    first = backend.add(record("same thing"))[0]
+    again, created = backend.add(record("Same thing."), unit(1, 0))
+    assert not created and again.id == first.id
+    assert backend.candidates("ada", Query(vector=unit(1, 0), k=5))[0].id == first.id
+
+
+def test_dimension_mismatch_is_an_error(backend: SQLiteBackend) -> None:
+    backend.add(record("x"), unit(1, 0, 0))
+    with pytest.raises(BackendError, match="dimensions"):
+        backend.candidates("ada", Query(vector=unit(1, 0), k=5))
+
+
+def test_meta(backend: SQLiteBackend) -> None:
+    assert backend.get_meta("embedder") is None
+    backend.set_meta("embedder", "static-256")
+    backend.set_meta("embedder", "static-384")
+    assert backend.get_meta("embedder") == "static-384"
+
+
+def test_top_k_orders_and_masks() -> None:
+    matrix = np.stack([unit(1, 0), unit(0, 1), unit(1, 1)])
+    idx, scores = top_k(matrix, unit(1, 0), 2)
+    assert list(idx) == [0, 2] and scores[0] == pytest.approx(1.0)
+    idx, _ = top_k(matrix, unit(1, 0), 3, mask=np.array([False, True, True]))
+    assert list(idx) == [2, 1]
