@@ -18,7 +18,8 @@ ROOT = Path(__file__).resolve().parent.parent
 TRIALS = int(os.environ.get("PMEM_CRASH_TRIALS", "4"))
 
 
-def run_trial(base: Path, seed: int) -> tuple[int, list[str]]:
+def kill_mid_write(base: Path, seed: int) -> str:
+    """Start a writer, let it write for a random time, SIGKILL it; return what it acknowledged."""
     rng = random.Random(seed)
     child = subprocess.Popen(
         [sys.executable, "-m", "tests.helpers.crash_writer", str(base), str(seed)],
@@ -27,11 +28,17 @@ def run_trial(base: Path, seed: int) -> tuple[int, list[str]]:
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(0.4 + rng.random() * 1.2)  # start-up, then a random moment mid-write
+    assert child.stdout is not None
+    first = child.stdout.readline()  # wait out the start-up (slow on a loaded machine)
+    time.sleep(rng.random() * 1.0)  # then a random moment mid-write
     child.send_signal(signal.SIGKILL)
-    out, err = child.communicate()
+    rest, err = child.communicate()
     assert child.returncode == -signal.SIGKILL, err
-    return check(base, acknowledged(out))
+    return first + rest
+
+
+def run_trial(base: Path, seed: int) -> tuple[int, list[str]]:
+    return check(base, acknowledged(kill_mid_write(base, seed)))
 
 
 @pytest.mark.parametrize("seed", range(TRIALS))
@@ -46,15 +53,7 @@ def test_killed_repeatedly_on_the_same_store(tmp_path: Path) -> None:
     total = 0
     all_lines: list[list[str]] = []
     for seed in range(100, 103):
-        rng = random.Random(seed)
-        child = subprocess.Popen(
-            [sys.executable, "-m", "tests.helpers.crash_writer", str(base), str(seed)],
-            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )
-        time.sleep(0.4 + rng.random())
-        child.send_signal(signal.SIGKILL)
-        out, _ = child.communicate()
-        all_lines += acknowledged(out)
+        all_lines += acknowledged(kill_mid_write(base, seed))
         writes, problems = check(base, all_lines)
         assert problems == []
         total = writes
