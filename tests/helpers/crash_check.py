@@ -15,7 +15,7 @@ def acknowledged(output: str) -> list[list[str]]:
     return [line.split() for line in complete.splitlines() if line]
 
 
-def check(base_path: Path, lines: list[list[str]]) -> tuple[int, list[str]]:
+def check(base_path: Path, lines: list[list[str]], in_flight: int = 1) -> tuple[int, list[str]]:
     """Return (acknowledged writes, problems). Problems empty means nothing was lost.
 
     ``S``/``U`` ids must exist (superseded ones as superseded), ``F`` ids must be gone, ``P``
@@ -60,10 +60,11 @@ def check(base_path: Path, lines: list[list[str]]) -> tuple[int, list[str]]:
         found = {r.id: r for r in store.backend.get_records("crash", sorted(present | superseded | gone))}
         changed = [i for i in present if i not in found or not found[i].active]
         changed += [i for i in superseded if i not in found]
-        # The write in flight when the process died (never acknowledged) may have completed:
-        # an update or forget of one live memory, which touches that memory and its earlier
-        # versions. Anything beyond one such family is a lost write.
-        if changed and not any(set(changed) <= _family(live, older) for live in present):
+        # A write in flight when a process died (never acknowledged) may have completed: an
+        # update or forget of one live memory, touching that memory and its earlier versions.
+        # Each killed process can explain one such family; anything beyond is a lost write.
+        families = {next((live for live in present if i in _family(live, older)), None) for i in changed}
+        if None in families or len(families) > in_flight:
             problems += [f"memory {i} lost or changed" for i in changed]
         problems += [f"memory {i} not superseded" for i in superseded if i in found and found[i].active]
         problems += [f"memory {i} forgotten but present" for i in gone if i in found]
