@@ -174,6 +174,22 @@ async def test_mem0_platform_through_its_client(tmp_path: Path, monkeypatch: pyt
         service.stop()
 
 
+async def test_mem0_platform_down_at_start_falls_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    service = StandIn("mem0", tmp_path)  # not started: nothing listens on its port
+    monkeypatch.setenv("MEMORY_PROVIDER", "mem0")
+    monkeypatch.setenv("MEMORY_API_KEY", service.key)
+    monkeypatch.setenv("PMEM_PROVIDER_URL", service.url)
+    async with AsyncPersonaStore("ada") as store:
+        with pytest.warns(FallbackWarning, match="mem0"):
+            record = await store.store("remembered although mem0 was down")
+        service.start()
+        try:
+            assert await store.sync() == 1
+            assert (await store.search("remembered"))[0].id == record.id
+        finally:
+            service.stop()
+
+
 def test_configuration_errors(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MEMORY_PROVIDER", "zep")
     with pytest.raises(ConfigError, match="MEMORY_API_KEY"):

@@ -175,6 +175,22 @@ def test_mem0_platform_through_its_client(tmp_path: Path, monkeypatch: pytest.Mo
         service.stop()
 
 
+def test_mem0_platform_down_at_start_falls_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    service = StandIn("mem0", tmp_path)  # not started: nothing listens on its port
+    monkeypatch.setenv("MEMORY_PROVIDER", "mem0")
+    monkeypatch.setenv("MEMORY_API_KEY", service.key)
+    monkeypatch.setenv("PMEM_PROVIDER_URL", service.url)
+    with PersonaStore("ada") as store:
+        with pytest.warns(FallbackWarning, match="mem0"):
+            record = store.store("remembered although mem0 was down")
+        service.start()
+        try:
+            assert store.sync() == 1
+            assert (store.search("remembered"))[0].id == record.id
+        finally:
+            service.stop()
+
+
 def test_configuration_errors(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MEMORY_PROVIDER", "zep")
     with pytest.raises(ConfigError, match="MEMORY_API_KEY"):

@@ -26,6 +26,7 @@ from .base import AsyncProvider
 try:
     import httpx
     import mem0
+    import requests
     from mem0 import exceptions as mem0_errors
 except ImportError as exc:  # pragma: no cover - exercised by the missing-extra test in a subprocess
     raise BackendUnavailableError(
@@ -37,6 +38,7 @@ _UNAVAILABLE = (
     mem0_errors.AuthenticationError,
     mem0_errors.RateLimitError,
     httpx.TransportError,
+    requests.RequestException,  # the hosted client pings with requests when it starts
     ConnectionError,
     TimeoutError,
 )
@@ -86,11 +88,23 @@ class AsyncMem0Provider(AsyncProvider):
         config: dict[str, Any] | None = None,
     ) -> None:
         self.hosted = api_key is not None
-        with _translate("connect"):
-            if api_key is not None:
-                self.client: Any = mem0.AsyncMemoryClient(api_key=api_key, host=host)
-            else:
-                self.client = mem0.AsyncMemory.from_config(config or {})
+        self._api_key, self._host, self._config = api_key, host, config
+        self._client: Any = None
+
+    @property
+    def client(self) -> Any:
+        """The mem0 client, made on first use: the hosted one checks the key over the network
+        when it starts, so an outage at start-up must fall back like any other."""
+        if self._client is None:
+            with _translate("connect"):
+                if self._api_key is not None:
+                    try:
+                        self._client = mem0.AsyncMemoryClient(api_key=self._api_key, host=self._host)
+                    except ValueError as exc:  # the ping refused the key
+                        raise ProviderUnavailableError(f"mem0 rejected the API key: {exc}") from exc
+                else:
+                    self._client = mem0.AsyncMemory.from_config(self._config or {})
+        return self._client
 
     async def add(self, persona: str, content: str, metadata: dict[str, Any], key: str) -> str:
         existing = await self.find(persona, key)  # mem0 has no idempotency key: look first
@@ -155,7 +169,9 @@ class AsyncMem0Provider(AsyncProvider):
 
     async def aclose(self) -> None:
         # the hosted clients keep their httpx client as .async_client (async) / .client (sync)
-        http = getattr(self.client, "async_client", None) or getattr(self.client, "client", None)
+        if self._client is None:
+            return
+        http = getattr(self._client, "async_client", None) or getattr(self._client, "client", None)
         if http is not None:
             await http.aclose()
 
