@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+# mem0 reads MEM0_DIR once, at import time: point it away from ~/.mem0 before any test imports it
+os.environ["MEM0_DIR"] = tempfile.mkdtemp(prefix="pmem-test-mem0-")
+os.environ.setdefault("MEM0_TELEMETRY", "false")
 
 ENV_VARS = (
     "MEMORY_BASE_PATH",
@@ -17,6 +22,9 @@ ENV_VARS = (
     "PMEM_DURABILITY",
     "PMEM_BUSY_TIMEOUT",
     "PMEM_LOAD_BACKENDS",
+    "PMEM_PROVIDER_URL",
+    "PMEM_PROVIDER_TIMEOUT",
+    "PMEM_MEM0_CONFIG",
 )
 
 

@@ -242,6 +242,20 @@ def export(store: PersonaStore, output: Any, as_json: bool) -> None:
         output.write(json.dumps(record.to_dict(), ensure_ascii=False) + "\n")
 
 
+@cli.command()
+@store_options
+@with_store
+def sync(store: PersonaStore, as_json: bool) -> None:
+    """Replay writes made while the external provider (mem0, zep) was unreachable."""
+    replayed = store.sync()
+    if as_json:
+        _print_json({"replayed": replayed, "pending": store.pending()})
+    elif replayed:
+        click.echo(f"Replayed {replayed} write(s) to {store.settings.provider}.")
+    else:
+        click.echo("Nothing to replay." if store.settings.provider != "local" else "The local store needs no sync.")
+
+
 # ---- key-value memory ----
 
 

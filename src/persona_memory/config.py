@@ -4,8 +4,11 @@
 environment variable   default                         meaning
 =====================  ==============================  =====================================
 ``MEMORY_BASE_PATH``   ``~/.openclaw/memory``          directory holding ``persona-<slug>/``
-``MEMORY_PROVIDER``    ``local``                       which provider serves persona memories
+``MEMORY_PROVIDER``    ``local``                       ``local``, ``mem0`` or ``zep``
 ``MEMORY_API_KEY``     (none)                          key for an external provider
+``PMEM_PROVIDER_URL``  (the service's own)             base URL of the provider's API
+``PMEM_PROVIDER_TIMEOUT``  ``10``                      seconds before a provider call fails over
+``PMEM_MEM0_CONFIG``   (none)                          JSON file: a local mem0 config (no key)
 ``PERSONA_SLUG``       ``default``                     the persona used when none is given
 ``PMEM_URL``           (per-persona SQLite file)       backend URL, e.g. ``sqlite:///x.db``
 ``PMEM_DURABILITY``    ``normal``                      ``normal`` or ``full`` (see below)
@@ -34,7 +37,8 @@ DEFAULT_PERSONA = "default"
 DEFAULT_DURABILITY = "normal"
 DEFAULT_BUSY_TIMEOUT = 30.0
 DURABILITIES = ("normal", "full")
-PROVIDERS = ("local",)
+PROVIDERS = ("local", "mem0", "zep")
+DEFAULT_PROVIDER_TIMEOUT = 10.0
 
 KV_FILENAME = "kv.db"
 PERSONA_FILENAME = "memories.db"
@@ -49,6 +53,9 @@ class Settings:
     url: str | None = None
     durability: str = DEFAULT_DURABILITY
     busy_timeout: float = DEFAULT_BUSY_TIMEOUT
+    provider_url: str | None = None
+    provider_timeout: float = DEFAULT_PROVIDER_TIMEOUT
+    mem0_config: str | None = None
 
     @classmethod
     def resolve(cls, **overrides: Any) -> Settings:
@@ -61,12 +68,13 @@ class Settings:
                 value = env.get(var) or default
             return value
 
-        try:
-            busy = float(pick("busy_timeout", "PMEM_BUSY_TIMEOUT", DEFAULT_BUSY_TIMEOUT))
-        except ValueError:
-            raise ConfigError(
-                f"invalid PMEM_BUSY_TIMEOUT={env.get('PMEM_BUSY_TIMEOUT')!r}: expected seconds"
-            ) from None
+        def seconds(name: str, var: str, default: float) -> float:
+            try:
+                return float(pick(name, var, default))
+            except ValueError:
+                raise ConfigError(f"invalid {var}={env.get(var)!r}: expected seconds") from None
+
+        busy = seconds("busy_timeout", "PMEM_BUSY_TIMEOUT", DEFAULT_BUSY_TIMEOUT)
         settings = cls(
             base_path=Path(pick("base_path", "MEMORY_BASE_PATH", DEFAULT_BASE_PATH)).expanduser(),
             provider=str(pick("provider", "MEMORY_PROVIDER", DEFAULT_PROVIDER)).strip().lower(),
@@ -75,6 +83,9 @@ class Settings:
             url=pick("url", "PMEM_URL", None),
             durability=str(pick("durability", "PMEM_DURABILITY", DEFAULT_DURABILITY)).lower(),
             busy_timeout=busy,
+            provider_url=pick("provider_url", "PMEM_PROVIDER_URL", None),
+            provider_timeout=seconds("provider_timeout", "PMEM_PROVIDER_TIMEOUT", DEFAULT_PROVIDER_TIMEOUT),
+            mem0_config=pick("mem0_config", "PMEM_MEM0_CONFIG", None),
         )
         settings.check()
         return settings
@@ -89,6 +100,8 @@ class Settings:
             raise ConfigError(
                 f"invalid MEMORY_PROVIDER={self.provider!r}: available providers: {', '.join(PROVIDERS)}"
             )
+        if not self.provider_timeout > 0:
+            raise ConfigError(f"invalid provider_timeout={self.provider_timeout!r}: must be > 0 seconds")
         if not self.busy_timeout > 0:
             raise ConfigError(f"invalid busy_timeout={self.busy_timeout!r}: must be > 0 seconds")
 
@@ -102,6 +115,10 @@ class Settings:
     def persona_url(self, persona: str | None = None) -> str:
         """Where a persona's memories live: ``PMEM_URL`` if set, else its own SQLite file."""
         return self.url or f"sqlite:///{self.persona_dir(persona) / PERSONA_FILENAME}"
+
+    def fallback_url(self, persona: str | None = None) -> str:
+        """The local store an external provider falls back to: ``fallback-<provider>.db``."""
+        return f"sqlite:///{self.persona_dir(persona) / f'fallback-{self.provider}.db'}"
 
     def kv_url(self) -> str:
         """Where key-value memory lives: ``PMEM_URL`` if set, else ``<base>/kv.db``."""

@@ -14,6 +14,7 @@
      │   ├─ StoreReadOnlyError               the file or directory cannot be written
      │   └─ CorruptStoreError                the file is damaged: names it and how to recover
      └─ ProviderError                        an external provider (mem0, zep) failed
+     └─ ProviderUnavailableError         unreachable, timed out or rejected the key
 
     PersonaMemoryWarning (UserWarning)
      ├─ CorruptLineWarning                   a damaged line in a JSON-lines file was skipped
@@ -104,6 +105,10 @@ class CorruptStoreError(BackendError):
 
 class ProviderError(PersonaMemoryError):
     """An external memory provider (mem0, zep) failed or rejected the request."""
+
+
+class ProviderUnavailableError(ProviderError):
+    """The provider is unreachable, timed out, or rejected the key: the local store takes over."""
 
 
 class PersonaMemoryWarning(UserWarning):

@@ -80,6 +80,10 @@ class MemoryRecord:
     def active(self) -> bool:
         return self.superseded_by is None
 
+    def superseded_with(self, changes: dict[str, Any], new_id: str, at: dt.datetime) -> MemoryRecord:
+        """A new version of this memory with ``changes`` applied, said at ``at``."""
+        return replace(self, **changes, id=new_id, created_at=at, superseded_by=None, supersedes=self.id)
+
     def accessed(self, at: dt.datetime) -> MemoryRecord:
         """This record as it is after one more access at ``at``."""
         return replace(self, access_count=self.access_count + 1, last_accessed=at)

@@ -298,6 +298,6 @@ def test_bad_slugs_are_refused(slug: str) -> None:
 
 
 def test_unknown_provider_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("MEMORY_PROVIDER", "mem0")
-    with pytest.raises(ConfigError, match="MEMORY_PROVIDER='mem0'"):
+    monkeypatch.setenv("MEMORY_PROVIDER", "letta")
+    with pytest.raises(ConfigError, match="MEMORY_PROVIDER='letta'"):
         AsyncPersonaStore("ada")

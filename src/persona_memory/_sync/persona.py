@@ -10,8 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import scoring, validation
 from ..backends._sync.base import Backend
@@ -29,6 +28,9 @@ from ..models import (
     utcnow,
 )
 from ..registry import open_backend
+
+if TYPE_CHECKING:
+    from ..providers._sync.remote import RemoteMemories
 
 logger = logging.getLogger("persona_memory")
 
@@ -61,6 +63,7 @@ class PersonaStore:
         base_path: str | None = None,
         durability: str | None = None,
         provider: str | None = None,
+        mem0_config: dict[str, Any] | None = None,
         clock: Callable[[], dt.datetime] = utcnow,
     ) -> None:
         self.settings = Settings.resolve(
@@ -69,7 +72,8 @@ class PersonaStore:
         self.persona = self.settings.persona
         if backend is None:
             backend = open_backend(
-                self.settings.persona_url(),
+                self.settings.persona_url() if self.settings.provider == "local"
+                else self.settings.fallback_url(),
                 Backend,
                 durability=self.settings.durability,
                 busy_timeout=self.settings.busy_timeout,
@@ -80,6 +84,9 @@ class PersonaStore:
             )
         self.backend = backend
         self._clock = clock
+        self.remote: RemoteMemories | None = None
+        if self.settings.provider != "local":
+            self._use_provider(mem0_config)
 
     # ---- writing ----
 
@@ -110,6 +117,8 @@ class PersonaStore:
             created_at=now if at is None else validation.moment(at, "at", now=now),
             metadata=validation.metadata(metadata),
         )
+        if self.remote is not None:
+            return self.remote.store(record)
         stored, _created = self.backend.add(record)
         return stored
 
@@ -129,29 +138,41 @@ class PersonaStore:
         """
         if all(v is UNSET for v in (content, tags, importance, type, metadata)):
             raise InvalidInputError("update", id, "give at least one of content, tags, importance, type, metadata")
+        validation.memory_id(id)
+        changes: dict[str, Any] = {}
+        if content is not UNSET:
+            changes["content"] = validation.content(content)
+        if tags is not UNSET:
+            changes["tags"] = validation.tags(tags)
+        if type is not UNSET:
+            changes["type"] = validation.memory_type(type)
+        if metadata is not UNSET:
+            changes["metadata"] = validation.metadata(metadata)
+        if importance is not UNSET:  # None means the (new) type's default
+            changes["importance"] = importance
+
+        def build(old: MemoryRecord) -> MemoryRecord:
+            final = dict(changes)
+            if "importance" in final:
+                final["importance"] = validation.importance(final["importance"], final.get("type", old.type))
+            return old.superseded_with(final, new_memory_id(), self._clock())
+
+        if importance is not UNSET:  # validate now, not only when the old record is known
+            validation.importance(importance, changes.get("type", MemoryType.GENERAL))
+        if self.remote is not None:
+            return self.remote.update(id, build)
         old = self.get(id)
         if not old.active:
             raise MemoryNotFoundError(id, self.persona)
-        kind = old.type if type is UNSET else validation.memory_type(type)
-        new = replace(
-            old,
-            id=new_memory_id(),
-            content=old.content if content is UNSET else validation.content(content),
-            tags=old.tags if tags is UNSET else validation.tags(tags),
-            importance=old.importance if importance is UNSET else validation.importance(importance, kind),
-            type=kind,
-            metadata=old.metadata if metadata is UNSET else validation.metadata(metadata),
-            created_at=self._clock(),
-            superseded_by=None,
-            supersedes=old.id,
-        )
-        return self.backend.supersede(self.persona, old.id, new)
+        return self.backend.supersede(self.persona, old.id, build(old))
 
     def forget(self, id: str) -> list[str]:
         """Delete a memory and all its versions, for good. Returns the ids deleted.
 
         Raises :class:`~persona_memory.errors.MemoryNotFoundError` for an unknown id.
         """
+        if self.remote is not None:
+            return self.remote.forget(validation.memory_id(id))
         forgotten = self.backend.forget(self.persona, [validation.memory_id(id)])
         if not forgotten:
             raise MemoryNotFoundError(id, self.persona)
@@ -161,6 +182,8 @@ class PersonaStore:
 
     def get(self, id: str) -> MemoryRecord:
         """One memory by id (superseded ones too), without counting an access."""
+        if self.remote is not None:
+            return self.remote.get(validation.memory_id(id))
         records = self.backend.get_records(self.persona, [validation.memory_id(id)])
         if not records:
             raise MemoryNotFoundError(id, self.persona)
@@ -186,6 +209,10 @@ class PersonaStore:
         now = self._clock()
         filters = validation.filters(tags, type, since, until, match, now=now)
         limit = validation.limit(limit)
+        if self.remote is not None:
+            remote = self.remote.retrieve(filters, limit, now)
+            if remote is not None:
+                return remote
         candidates = self.backend.candidates(self.persona, Query(filters=filters))
         ranked = scoring.rank_for_retrieve(candidates, now.timestamp(), limit)
         return self._load_and_touch([c for c, _score in ranked], now)
@@ -211,6 +238,10 @@ class PersonaStore:
         now = self._clock()
         filters = validation.filters(tags, type, since, until, match, now=now)
         limit = validation.limit(limit)
+        if self.remote is not None:
+            hits = self.remote.search(query, filters, limit, now)
+            if hits is not None:
+                return hits
         k = max(MIN_CANDIDATES, limit * CANDIDATES_PER_RESULT)
         candidates = self.backend.candidates(
             self.persona, Query(filters=filters, text=query, k=k)
@@ -226,15 +257,36 @@ class PersonaStore:
 
     def stats(self) -> Stats:
         """``total``, ``superseded``, ``top_tags`` (5), ``oldest``, ``newest``, ``avg_importance``, ``by_type``."""
+        if self.remote is not None:
+            remote = self.remote.stats()
+            if remote is not None:
+                return remote
         return self.backend.stats(self.persona)
 
     def export(self) -> list[MemoryRecord]:
         """Everything stored for this persona, superseded versions included, oldest first."""
+        if self.remote is not None:
+            remote = self.remote.export()
+            if remote is not None:
+                return remote
         return self.backend.export(self.persona)
+
+    def sync(self) -> int:
+        """Replay writes made while the provider was down; returns how many reached it.
+
+        Happens automatically on the next call that reaches the provider; 0 for the local store.
+        """
+        return 0 if self.remote is None else self.remote.sync()
+
+    def pending(self) -> int:
+        """Writes made during a provider outage that are not yet replayed (0 for the local store)."""
+        return 0 if self.remote is None else self.remote.pending()
 
     # ---- lifecycle ----
 
     def close(self) -> None:
+        if self.remote is not None:
+            self.remote.provider.close()
         self.backend.close()
 
     def __enter__(self) -> PersonaStore:
@@ -244,7 +296,21 @@ class PersonaStore:
         self.close()
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} persona={self.persona!r} {self.backend.url}>"
+        where = self.backend.url if self.remote is None else f"{self.settings.provider} (fallback {self.backend.url})"
+        return f"<{type(self).__name__} persona={self.persona!r} {where}>"
+
+    def _use_provider(self, mem0_config: dict[str, Any] | None) -> None:
+        from ..providers import open_provider
+        from ..providers._sync.base import Provider
+        from ..providers._sync.remote import RemoteMemories
+
+        provider = open_provider(self.settings, Provider, mem0_config=mem0_config)
+        # the fallback store: same persona, local provider, this store's (fallback) backend
+        fallback = PersonaStore(
+            self.persona, backend=self.backend, provider="local", base_path=str(self.settings.base_path),
+            clock=self._clock,
+        )
+        self.remote = RemoteMemories(provider, fallback, self._clock)
 
     def _load_and_touch(self, chosen: Sequence[Candidate], now: dt.datetime) -> list[MemoryRecord]:
         ids = [c.id for c in chosen]

@@ -1,0 +1,1 @@
+"""External providers (async source of the generated sync twin)."""
