@@ -71,7 +71,8 @@ _NOT_TOPICS = word_set(
     "whatever when where whether which while who whole why will wish with without won't wonder "
     "work would wow yeah year years yes yesterday yet you're you've also gonna wanna lately "
     "recently finally definitely absolutely especially probably usually literally honestly "
-    "hey hi hello thanks awesome amazing cool glad sounds sound remember forget note mind"
+    "hey hi hello thanks awesome amazing cool glad sounds sound remember forget note mind live lives "
+    "lived living start starts started"
 )
 MIN_TOPIC_CHARS = 4
 MAX_TOPIC_TAGS = 3
@@ -182,6 +183,12 @@ _FEELING = re.compile(
     rf"extremely\s+|absolutely\s+|quite\s+)*(?:{_FEELINGS})\b",
     re.IGNORECASE,
 )
+_REACTION = re.compile(
+    r"\b(?:for|with|of)\s+(?:you|u|ya|both of you|you guys)\b|\bto\s+(?:hear|see|know)\b|"
+    r"\b(?:sorry|glad|happy)\s+(?:about|that)\s+(?:that|this|it)\b",
+    re.IGNORECASE,
+)
+_YOU = re.compile(r"\b(?:you|your|you're|yours|u)\b", re.IGNORECASE)
 _FIRST_PERSON = re.compile(r"\b(?:i|i'm|i've|i'd|i'll|me|my|mine|we|we're|our|us)\b", re.IGNORECASE)
 _EXPLICIT = re.compile(
     r"\b(?:remember\s+(?:that|this|my|me|i|when)|don'?t\s+forget|do\s+not\s+forget|never\s+forget|"
@@ -216,13 +223,17 @@ def extract(turn: Turn) -> list[Extraction]:
             extra = _relation_tag(match.group()) if name == "relationship" else ()
             hits.append((name, kind, importance, rule_tags + extra))
     mood = sentiment.compound(text)
-    felt = _FEELING.search(text) is not None
-    liked = any(h[1] is MemoryType.PREFERENCE for h in hits)  # "I love pasta" is a taste, not a mood
-    if felt or (not liked and abs(mood) >= sentiment.STRONG and _FIRST_PERSON.search(text)):
+    # "I'm so happy for you", "glad to hear that": a reaction to the other person, not a moment
+    # of one's own; "I love pasta" is a taste, not a mood.
+    reaction = _REACTION.search(text) is not None
+    felt = _FEELING.search(text) is not None and not reaction
+    liked = any(h[1] is MemoryType.PREFERENCE for h in hits)
+    strong = abs(mood) >= sentiment.STRONG and _FIRST_PERSON.search(text) and not _YOU.search(text)
+    if felt or (strong and not liked and not reaction):
         importance = 0.7 if abs(mood) >= 0.8 else 0.6
         hits.append(("emotion", MemoryType.EMOTIONAL_MOMENT, importance,
                      ("emotion", "positive" if mood >= 0 else "negative")))
-    recurring = _recurring(turn.topic_counts, turn.related)
+    recurring = _recurring(turn.topic_counts, turn.related) if _FIRST_PERSON.search(text) else []
     if recurring:
         peak = max(turn.topic_counts.get(t, RECURRING_MENTIONS) for t in recurring)
         importance = min(0.7, 0.5 + 0.05 * (peak - RECURRING_MENTIONS))

@@ -224,7 +224,7 @@ def _card_numbers(text: str) -> list[str]:
         if (
             13 <= len(digits) <= 19
             and _CARD_PREFIX.match(digits)
-            and len(set(digits)) > 2  # 4444 4444 4444 4448 style fillers
+            and len(set(digits)) > 1  # not one digit repeated (0000 0000 0000 0000)
             and luhn_valid(digits)
         ):
             return [CARD]

@@ -41,6 +41,7 @@ TOPIC_KEY = "counts"
 MAX_TOPICS = 5_000  # least recently mentioned subjects are dropped beyond this
 RELATED_LIMIT = 3
 RELATED_MIN_SCORE = 0.6
+RELATED_TERMS = 8
 
 
 def topic_namespace(persona: str) -> str:
@@ -87,8 +88,14 @@ def observe(
     if capture_rules.is_filler(text):
         return Decision("filler", "not stored: casual small talk", extractor=name)
 
-    counts = _count_topics(store, capture_rules.topics(text), when)
-    related = tuple(hit.content for hit in store.matching(text, min_score=RELATED_MIN_SCORE, limit=RELATED_LIMIT))
+    subjects = capture_rules.topics(text)
+    counts = _count_topics(store, subjects, when)
+    # closely related memories already stored, found by the store's own search (lexical today,
+    # semantic too once the store has an embedder); asked by subject words, which keeps it cheap
+    query = " ".join(subjects[:RELATED_TERMS])
+    related = tuple(
+        hit.content for hit in store.matching(query, min_score=RELATED_MIN_SCORE, limit=RELATED_LIMIT)
+    ) if query else ()
     turn = Turn(text=text, speaker=speaker, at=when, topic_counts=counts, related=related)
     try:
         extractions = extractor.extract(turn)

@@ -802,22 +802,31 @@ def _term_shares(
     if not words or not wanted:
         return {}
     total = c.execute(f"SELECT count(*) FROM memories m WHERE {_ACTIVE_ONLY}", (persona,)).fetchone()[0]
+    rowid_of = {
+        row[1]: row[0]
+        for row in c.execute(
+            f"SELECT rowid, id FROM memories WHERE id IN ({','.join('?' * len(wanted))})", list(wanted)
+        )
+    }
+    marks = ",".join("?" * len(rowid_of))
     weight_sum = 0.0
     got: dict[str, float] = dict.fromkeys(wanted, 0.0)
+    id_of = {rowid: memory_id for memory_id, rowid in rowid_of.items()}
     for word in words:
-        having = [
-            row[0]
-            for row in c.execute(
-                f"SELECT m.id FROM memories_fts JOIN memories m ON m.rowid = memories_fts.rowid "
-                f"WHERE memories_fts MATCH ? AND {_ACTIVE_ONLY}",
-                (fts5_match(word), persona),
-            )
-        ]
-        weight = math.log(1.0 + (total - len(having) + 0.5) / (len(having) + 0.5))
+        match = fts5_match(word)
+        # document frequency counted by FTS5 itself; membership only among the candidates
+        having = c.execute(
+            f"SELECT count(*) FROM memories_fts JOIN memories m ON m.rowid = memories_fts.rowid "
+            f"WHERE memories_fts MATCH ? AND {_ACTIVE_ONLY}",
+            (match, persona),
+        ).fetchone()[0]
+        weight = math.log(1.0 + (total - having + 0.5) / (having + 0.5))
         weight_sum += weight
-        for memory_id in having:
-            if memory_id in got:
-                got[memory_id] += weight
+        for (rowid,) in c.execute(
+            f"SELECT rowid FROM memories_fts WHERE memories_fts MATCH ? AND rowid IN ({marks})",
+            (match, *rowid_of.values()),
+        ):
+            got[id_of[rowid]] += weight
     return {i: (w / weight_sum if weight_sum else 0.0) for i, w in got.items()}
 
 
