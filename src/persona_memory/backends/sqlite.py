@@ -548,7 +548,7 @@ class SQLiteBackend(Backend):
         merges every segment into one, and ``secure_delete=ON`` zeroes the pages freed. A
         ``TRUNCATE`` checkpoint then copies the WAL into the main file and empties it, so no
         old page image survives in ``-wal``. Cost: one rewrite of the full-text index
-        (measured in ``bench/forget.py``).
+        (grows with the store; not benchmarked yet).
         """
         self._write(
             "compact", lambda c: c.execute("INSERT INTO memories_fts (memories_fts) VALUES ('optimize')")
