@@ -49,8 +49,8 @@ def test_retrieve_since_and_json(run) -> None:
 
 
 def test_nothing_found_is_said_plainly(run) -> None:
-    assert run("search", "anything").strip() == "No memories found."
-    assert run("retrieve").strip() == "No memories found."
+    assert run("search", "anything").strip() == "I don't have a specific memory about that."
+    assert run("retrieve").strip() == "I don't have a specific memory about that."
     assert run("search", "anything", "--json").strip() == "[]"
 
 
@@ -90,7 +90,7 @@ def test_errors_are_one_clear_line_with_exit_codes(run) -> None:
 
 def test_persona_option_isolates(run) -> None:
     run("store", "ada's memory", "--persona", "ada")
-    assert run("search", "memory", "--persona", "bob").strip() == "No memories found."
+    assert run("search", "memory", "--persona", "bob").strip() == "I don't have a specific memory about that."
     assert "ada's memory" in run("search", "memory", "--persona", "ada")
 
 
@@ -139,3 +139,65 @@ def test_real_process_persists_across_restart(clean_environ: Path) -> None:
     assert (clean_environ / "persona-restart" / "memories.db").exists()
     failed = subprocess.run([*pmem, "store", ""], env=env, capture_output=True, text=True)
     assert failed.returncode == 2 and failed.stderr.startswith("Error: invalid content")
+
+
+# ---- the persona faculty ----
+
+
+def test_observe_evolve_events_handoff(run, clean_environ: Path) -> None:
+    assert run("observe", "thanks!").startswith("filler:")
+    assert "secret" in run("observe", "my password is hunter2")
+    assert "hunter2" not in run("observe", "my password is hunter2", "--json")
+    stored = json.loads(run("observe", "I'm vegetarian and I love Italian food", "--json"))
+    assert stored["reason"] == "stored" and stored["stored"][0]["type"] == "preference"
+    for text in ("kayak trip on Sunday", "kayak repair shop", "my kayak club"):
+        run("store", text, "--tags", "kayak")
+    out = run("evolve")
+    assert "interest_discovery: interest in kayak (3 memories)" in out
+    assert run("evolve").strip() == "No new evolution events."
+    logged = json.loads(run("events", "--json"))
+    assert [e["type"] for e in logged].count("interest_discovery") == 1
+    assert "interest_discovery" in run("events")
+    assert "Wrote" in run("handoff", "bob")
+    handoff = json.loads((clean_environ / "persona-bob" / "handoff.json").read_text())
+    assert handoff["fromPersona"] == "default" and handoff["memory"]["total"] >= 4
+
+
+def test_search_min_score_says_it_has_no_memory(run) -> None:
+    run("store", "User is vegetarian and loves Italian food")
+    assert "vegetarian" in run("search", "italian food", "--min-score", "0.5")
+    assert run("search", "tell me about my ex", "--min-score", "0.3").strip() == (
+        "I don't have a specific memory about that."
+    )
+    assert json.loads(run("search", "italian", "--json"))[0]["match"] == 1.0
+
+
+def test_forget_matching_lists_then_asks(run, monkeypatch: pytest.MonkeyPatch) -> None:
+    import persona_memory.cli as cli_module
+
+    monkeypatch.setattr(cli_module, "_stdin_is_terminal", lambda: True)
+    keep = json.loads(run("store", "I love hiking", "--json"))["id"]
+    gone = json.loads(run("store", "My ex Jake moved to Denver", "--json"))["id"]
+    out = run("forget", "--matching", "my ex", input="n\n", code=1)
+    assert gone in out and keep not in out and "Aborted" in out
+    out = run("forget", "--matching", "my ex", input="y\n")
+    assert f"Forgot {gone}." in out
+    assert run("forget", "--matching", "my ex", "--yes").startswith("I don't have a specific memory")
+    run("store", "likes tea", "--tags", "drink")
+    assert "Forgot" in run("forget", "--tag", "drink", "--yes")
+    assert run("forget", "--all", "--yes").startswith("Forgot")
+    assert json.loads(run("stats", "--json"))["total"] == 0
+    assert "exactly one" in run("forget", code=2)
+    assert "exactly one" in run("forget", keep, "--all", code=2)
+
+
+def test_forget_matching_in_a_real_process_needs_confirmation(tmp_path: Path) -> None:
+    env = {**os.environ, "MEMORY_BASE_PATH": str(tmp_path / "base")}
+    pmem = [sys.executable, "-m", "persona_memory"]
+    subprocess.run([*pmem, "store", "My ex Jake moved to Denver"], env=env, check=True, capture_output=True)
+    refused = subprocess.run([*pmem, "forget", "--matching", "my ex"], env=env, capture_output=True, text=True,
+                             stdin=subprocess.DEVNULL)
+    assert refused.returncode == 2 and "--yes" in refused.stderr
+    done = subprocess.run([*pmem, "forget", "--matching", "my ex", "--yes", "--json"], env=env,
+                          capture_output=True, text=True, check=True)
+    assert len(json.loads(done.stdout)["forgotten"]) == 1

@@ -18,8 +18,10 @@ Every class has an async twin with the ``Async`` prefix (``AsyncMemory``, ``Asyn
 
 import importlib.metadata as _metadata
 
+from ._async.extractors import AsyncExtractor, AsyncLLMExtractor, AsyncRuleExtractor
 from ._async.memory import AsyncMemory
 from ._async.persona import AsyncPersonaStore
+from ._sync.extractors import Extractor, LLMExtractor, RuleExtractor
 from ._sync.memory import Memory
 from ._sync.persona import PersonaStore
 from .config import Settings
@@ -28,6 +30,8 @@ from .errors import (
     BackendUnavailableError,
     ConfigError,
     CorruptLineWarning,
+    CorruptStateError,
+    CorruptStateWarning,
     CorruptStoreError,
     FallbackWarning,
     InvalidInputError,
@@ -42,7 +46,7 @@ from .errors import (
     StoreBusyError,
     StoreReadOnlyError,
 )
-from .models import DEFAULT_IMPORTANCE, MemoryRecord, MemoryType, SearchHit, Stats
+from .models import DEFAULT_IMPORTANCE, Decision, Extraction, MemoryRecord, MemoryType, SearchHit, Stats, Turn
 
 try:
     __version__ = _metadata.version("persona-memory")
@@ -51,15 +55,24 @@ except _metadata.PackageNotFoundError:  # running from a source tree without ins
 
 __all__ = [
     "DEFAULT_IMPORTANCE",
+    "AsyncExtractor",
+    "AsyncLLMExtractor",
     "AsyncMemory",
     "AsyncPersonaStore",
+    "AsyncRuleExtractor",
     "BackendError",
     "BackendUnavailableError",
     "ConfigError",
     "CorruptLineWarning",
+    "CorruptStateError",
+    "CorruptStateWarning",
     "CorruptStoreError",
+    "Decision",
+    "Extraction",
+    "Extractor",
     "FallbackWarning",
     "InvalidInputError",
+    "LLMExtractor",
     "Memory",
     "MemoryNotFoundError",
     "MemoryRecord",
@@ -70,6 +83,7 @@ __all__ = [
     "ProviderError",
     "ProviderUnavailableError",
     "ResourceLimitWarning",
+    "RuleExtractor",
     "SearchHit",
     "SecretRefusedError",
     "Settings",
@@ -77,5 +91,6 @@ __all__ = [
     "StorageFullError",
     "StoreBusyError",
     "StoreReadOnlyError",
+    "Turn",
     "__version__",
 ]

@@ -32,6 +32,8 @@ from .models import UNSET, MemoryRecord, MemoryType, SearchHit, Stats
 
 F = TypeVar("F", bound=Callable[..., Any])
 NOTHING_FOUND = "No memories found."
+#: What the faculty says instead of guessing (seed: "Don't fabricate memories").
+NO_SPECIFIC_MEMORY = "I don't have a specific memory about that."
 EXIT_CODES: list[tuple[type[PersonaMemoryError], int]] = [
     (InvalidInputError, 2),
     (ConfigError, 2),
@@ -135,18 +137,19 @@ def store(
 @click.option("--since", help="ISO date/time or age (7d, 12h) to start from.")
 @click.option("--until", help="ISO date/time or age to stop before.")
 @click.option("--limit", "-n", default=10, show_default=True, type=int)
+@click.option("--min-score", type=float, help="Leave out faded memories scoring below this (0-1).")
 @store_options
 @with_store
 def retrieve(
     store: PersonaStore, tags: str | None, all_tags: bool, memory_type: str | None,
-    since: str | None, until: str | None, limit: int, as_json: bool,
+    since: str | None, until: str | None, limit: int, min_score: float | None, as_json: bool,
 ) -> None:
     """List the memories that matter most now (importance and recency)."""
     records = store.retrieve(
         tags=tags, type=memory_type, since=since, until=until, limit=limit,
-        match="all" if all_tags else "any",
+        match="all" if all_tags else "any", min_score=min_score,
     )
-    _print_records(records, as_json)
+    _print_records(records, as_json, empty=NO_SPECIFIC_MEMORY)
 
 
 @cli.command()
@@ -154,14 +157,17 @@ def retrieve(
 @click.option("--limit", "-n", default=10, show_default=True, type=int)
 @click.option("--tags", "-t", help="Only memories with any of these comma-separated tags.")
 @click.option("--type", "memory_type", type=click.Choice([t.value for t in MemoryType]))
+@click.option("--min-score", type=float,
+              help="Relevance floor 0-1 (share of the query matched): nothing rather than weak matches.")
 @store_options
 @with_store
 def search(
-    store: PersonaStore, query: str, limit: int, tags: str | None, memory_type: str | None, as_json: bool
+    store: PersonaStore, query: str, limit: int, tags: str | None, memory_type: str | None,
+    min_score: float | None, as_json: bool,
 ) -> None:
     """Find memories relevant to QUERY (plain words)."""
-    hits = store.search(query, limit=limit, tags=tags, type=memory_type)
-    _print_records(hits, as_json)
+    hits = store.search(query, limit=limit, tags=tags, type=memory_type, min_score=min_score)
+    _print_records(hits, as_json, empty=NO_SPECIFIC_MEMORY)
 
 
 @cli.command()
@@ -205,23 +211,62 @@ def update(
 
 
 @cli.command()
-@click.argument("memory_id")
+@click.argument("memory_id", required=False)
+@click.option("--matching", help="Forget the memories matching these words (lists them first).")
+@click.option("--min-score", type=float, default=0.5, show_default=True,
+              help="With --matching: share of the words a memory must match.")
+@click.option("--tag", "tags", help="Forget every memory with any of these comma-separated tags.")
+@click.option("--all", "everything", is_flag=True, help="Forget everything this persona knows.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @store_options
 @with_store
-def forget(store: PersonaStore, memory_id: str, yes: bool, as_json: bool) -> None:
-    """Delete a memory (and its earlier versions) for good."""
-    record = store.get(memory_id)
+def forget(
+    store: PersonaStore, memory_id: str | None, matching: str | None, min_score: float,
+    tags: str | None, everything: bool, yes: bool, as_json: bool,
+) -> None:
+    """Delete memories for good: MEMORY_ID, --matching WORDS, --tag TAGS or --all.
+
+    Lists what would go and asks to confirm (--yes in scripts). Forgotten content leaves
+    every index and, after the store's maintenance (run right away), the file's bytes.
+    """
+    chosen = [x for x in (memory_id, matching, tags, everything or None) if x is not None]
+    if len(chosen) != 1:
+        _fail("give exactly one of MEMORY_ID, --matching, --tag or --all", 2)
+    if memory_id is not None:
+        doomed = [store.get(memory_id)]
+    elif matching is not None:
+        doomed = [hit.record for hit in store.matching(matching, min_score=min_score)]
+    elif tags is not None:
+        doomed = store.retrieve(tags=tags, limit=1000)
+    else:
+        doomed = [r for r in store.export() if r.active]
+    if not doomed and not everything:
+        if as_json:
+            _print_json({"forgotten": []})
+        else:
+            click.echo(NO_SPECIFIC_MEMORY + " Nothing to forget.")
+        return
     if not yes:
         if not _stdin_is_terminal():
             _fail("refusing to forget without confirmation: pass --yes", 2)
-        click.echo(f"{record.id}: {_shorten(record.content, 70)}")
-        click.confirm("Forget this memory for good?", abort=True)
-    forgotten = store.forget(memory_id)
+        for record in doomed[:50]:
+            click.echo(f"{record.id}: {_shorten(record.content, 70)}")
+        if len(doomed) > 50:
+            click.echo(f"... and {len(doomed) - 50} more")
+        what = "everything this persona knows" if everything else f"these {len(doomed)} memories"
+        click.confirm(f"Forget {what} for good?", abort=True)
+    if memory_id is not None:
+        forgotten = store.forget(memory_id)
+    elif matching is not None:
+        forgotten = store.forget_matching(matching, min_score=min_score)
+    elif tags is not None:
+        forgotten = store.forget_tagged(tags)
+    else:
+        forgotten = store.forget_everything()
     if as_json:
         _print_json({"forgotten": forgotten})
     else:
-        click.echo(f"Forgot {', '.join(forgotten)}.")
+        click.echo(f"Forgot {len(forgotten)} memories." if len(forgotten) > 3 else f"Forgot {', '.join(forgotten) or 'nothing'}.")
 
 
 @cli.command()
@@ -254,6 +299,84 @@ def sync(store: PersonaStore, as_json: bool) -> None:
         click.echo(f"Replayed {replayed} write(s) to {store.settings.provider}.")
     else:
         click.echo("Nothing to replay." if store.settings.provider != "local" else "The local store needs no sync.")
+
+# ---- the persona faculty: capture, evolution, handoff ----
+
+
+@cli.command()
+@click.argument("text")
+@click.option("--speaker", "-s", default="user", show_default=True, help="Who said it.")
+@click.option("--at", help="When it was said (ISO date/time); default now.")
+@store_options
+@with_store
+def observe(store: PersonaStore, text: str, speaker: str, at: str | None, as_json: bool) -> None:
+    """Decide whether a conversation turn is worth remembering; remember it if so."""
+    decision = store.observe(text, speaker=speaker, at=at)
+    if as_json:
+        _print_json(decision.to_dict())
+        return
+    click.echo(f"{decision.reason}: {decision.explanation}")
+    for record in decision.stored:
+        click.echo(f"  {record.id} {record.type.value} {record.importance:.2f} [{','.join(record.tags)}]")
+    for hit in decision.forget_candidates:
+        click.echo(f"  would forget {hit.id}: {_shorten(hit.content, 70)}")
+
+
+@cli.command()
+@click.option("--threshold", default=3, show_default=True, type=int,
+              help="Memories sharing a tag before it is an interest.")
+@store_options
+@with_store
+def evolve(store: PersonaStore, threshold: int, as_json: bool) -> None:
+    """Run the evolution bridge: patterns in memories become events in state.json."""
+    result = store.evolve(interest_threshold=threshold)
+    if as_json:
+        _print_json(result.to_dict())
+        return
+    if not result.events:
+        click.echo("No new evolution events.")
+    for event in result.events:
+        click.echo(f"#{event['seq']} {event['type']}: {_event_summary(event)}")
+    for record in result.milestones:
+        click.echo(f"  stored milestone {record.id}: {record.content}")
+
+
+@cli.command()
+@store_options
+@with_store
+def events(store: PersonaStore, as_json: bool) -> None:
+    """List the persona's evolution events, oldest first."""
+    logged = store.events()
+    if as_json:
+        _print_json(logged)
+    elif not logged:
+        click.echo("No evolution events yet.")
+    else:
+        _print_table(["seq", "at", "type", "what"],
+                     [[e["seq"], e["at"][:19], e["type"], _event_summary(e)] for e in logged])
+
+
+@cli.command()
+@click.argument("to_persona")
+@store_options
+@with_store
+def handoff(store: PersonaStore, to_persona: str, as_json: bool) -> None:
+    """Write handoff.json for a switch to TO_PERSONA (counts, top tags, stage, mood)."""
+    data = store.handoff(to_persona)
+    if as_json:
+        _print_json(data)
+    else:
+        path = store.settings.persona_dir(to_persona) / "handoff.json"
+        click.echo(f"Wrote {path} ({data['memory']['total']} memories).")
+
+
+def _event_summary(event: dict[str, Any]) -> str:
+    data = event.get("data", {})
+    if event.get("type") == "interest_discovery":
+        return f"interest in {data.get('tag')} ({data.get('count')} memories)"
+    if event.get("type") in ("mood_shift", "relationship_stage"):
+        return f"{data.get('from')} -> {data.get('to')}"
+    return json.dumps(data, ensure_ascii=False)
 
 
 # ---- key-value memory ----
@@ -373,12 +496,14 @@ def _print_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
-def _print_records(items: Sequence[MemoryRecord | SearchHit], as_json: bool) -> None:
+def _print_records(
+    items: Sequence[MemoryRecord | SearchHit], as_json: bool, empty: str = NOTHING_FOUND
+) -> None:
     if as_json:
         _print_json([item.to_dict() for item in items])
         return
     if not items:
-        click.echo(NOTHING_FOUND)
+        click.echo(empty)
         return
     now = dt.datetime.now(dt.UTC)
     headers = ["id", "type", "imp.", "age", "tags", "content"]

@@ -13,12 +13,14 @@
      │   ├─ StorageFullError                 disk or database full (emits ``resource_limit``)
      │   ├─ StoreReadOnlyError               the file or directory cannot be written
      │   └─ CorruptStoreError                the file is damaged: names it and how to recover
+     ├─ CorruptStateError                    a persona's state.json is not valid JSON; left as is
      └─ ProviderError                        an external provider (mem0, zep) failed
      └─ ProviderUnavailableError         unreachable, timed out or rejected the key
 
     PersonaMemoryWarning (UserWarning)
      ├─ CorruptLineWarning                   a damaged line in a JSON-lines file was skipped
      ├─ FallbackWarning                      an external provider is down; local store used
+     ├─ CorruptStateWarning                  state.json is damaged; read without it
      └─ ResourceLimitWarning                 a write failed for lack of space or permission
 
 Driver exceptions (``sqlite3.Error`` and friends) never reach the caller: each backend
@@ -103,6 +105,17 @@ class CorruptStoreError(BackendError):
     """The store's file is damaged. The message names the file and how to recover."""
 
 
+class CorruptStateError(PersonaMemoryError):
+    """A persona's ``state.json`` cannot be read. It is left untouched; the message says how to fix it."""
+
+    def __init__(self, path: Any, problem: str) -> None:
+        self.path = path
+        super().__init__(
+            f"{path} is damaged ({problem}); it was left as it is. Fix it by hand, or move it "
+            "aside and run `pmem evolve` to rebuild the persona's state from its memories"
+        )
+
+
 class ProviderError(PersonaMemoryError):
     """An external memory provider (mem0, zep) failed or rejected the request."""
 
@@ -121,6 +134,10 @@ class CorruptLineWarning(PersonaMemoryWarning):
 
 class FallbackWarning(PersonaMemoryWarning):
     """An external provider is unavailable; the local store is used instead."""
+
+
+class CorruptStateWarning(PersonaMemoryWarning):
+    """A persona's ``state.json`` is damaged; the operation went on without it."""
 
 
 class ResourceLimitWarning(PersonaMemoryWarning):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -138,6 +139,8 @@ class SearchHit:
     relevance: float
     text_score: float | None = None
     vector_score: float | None = None
+    #: Absolute relevance 0-1 (comparable across queries; what ``min_score`` is checked against).
+    match: float | None = None
 
     @property
     def id(self) -> str:
@@ -152,6 +155,7 @@ class SearchHit:
             **self.record.to_dict(),
             "score": round(self.score, 6),
             "relevance": round(self.relevance, 6),
+            "match": None if self.match is None else round(self.match, 6),
         }
 
 
@@ -217,6 +221,84 @@ class Candidate:
     access_count: int
     text_score: float | None = None
     vector_score: float | None = None  # cosine similarity, -1..1
+    # Absolute (not set-relative) text relevance, 0-1: the IDF-weighted share of the query's
+    # terms found in this memory. None if the backend does not compute it (the store then
+    # estimates it from the content, see persona_memory.scoring.absolute_relevance).
+    text_match: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """One conversation turn, as an extractor sees it.
+
+    ``topic_counts``: each subject word of the turn and how often it has been brought up so
+    far, this turn included. ``related``: the contents of closely related memories already
+    stored (at most a few), so an extractor can tell a recurring subject or avoid repeating.
+    """
+
+    text: str
+    speaker: str
+    at: dt.datetime
+    topic_counts: Mapping[str, int] = field(default_factory=dict)
+    related: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Extraction:
+    """A memory an extractor proposes to store from a turn."""
+
+    content: str
+    type: MemoryType
+    importance: float
+    tags: tuple[str, ...] = ()
+    rule: str = ""  # which rule (or extractor) proposed it, for the Decision's explanation
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What ``observe`` did with a turn: what it stored, or why it stored nothing.
+
+    ``reason`` is one of :data:`DECISION_REASONS`. A secret is never repeated here:
+    ``secret_kinds`` names only what kind of secret was found. For a forget request,
+    ``forget_query`` is what the user asked to forget and ``forget_candidates`` the memories
+    that match it; nothing is deleted until the caller confirms and calls ``forget_matching``.
+    Truthy when something was stored.
+    """
+
+    reason: str
+    explanation: str
+    stored: tuple[MemoryRecord, ...] = ()
+    extractor: str = ""
+    secret_kinds: tuple[str, ...] = ()
+    forget_query: str | None = None
+    forget_candidates: tuple[SearchHit, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.stored)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "reason": self.reason,
+            "explanation": self.explanation,
+            "stored": [r.to_dict() for r in self.stored],
+            "extractor": self.extractor,
+            "secret_kinds": list(self.secret_kinds),
+            "forget_query": self.forget_query,
+            "forget_candidates": [h.to_dict() for h in self.forget_candidates],
+        }
+
+
+#: Why ``observe`` stored something or nothing.
+DECISION_REASONS = (
+    "stored",  # something worth remembering was stored (or reinforced, if known already)
+    "not_notable",  # an ordinary turn: no rule (or the extractor) found anything to keep
+    "filler",  # casual small talk ("how's it going", "thanks")
+    "private",  # the speaker marked it private ("between us", "don't remember this")
+    "forget_request",  # the speaker asked to forget something: see forget_candidates
+    "secret",  # a password, key, token, private key or card number: never stored
+    "own_turn",  # the persona's own words (speaker "assistant", "persona", ...)
+)
 
 
 class _Unset:

@@ -90,3 +90,14 @@ def rank_for_search(
         ranked.append((c, weighted(relevance, c, now), relevance))
     ranked.sort(key=lambda row: (row[1], row[0].created_at), reverse=True)
     return ranked[:limit]
+
+
+def absolute_relevance(candidate: Candidate) -> float:
+    """How well a memory answers a query on a fixed 0-1 scale: what ``min_score`` is checked against.
+
+    ``relevance`` above is divided by the best hit, so the top hit always has 1.0 however poor
+    it is; a floor needs a scale that does not move with the result set. This is the better of
+    ``text_match`` (the IDF-weighted share of the query's terms the memory contains) and the
+    cosine similarity of the vectors.
+    """
+    return max(candidate.text_match or 0.0, candidate.vector_score or 0.0)

@@ -19,6 +19,11 @@ STOP_WORDS = frozenset(
 )
 
 
+def word_set(words: str) -> frozenset[str]:
+    """A set of words written as one space-separated string (keeps long word lists readable)."""
+    return frozenset(words.split())
+
+
 def terms(query: str) -> list[str]:
     """The distinct lowercase words of ``query`` worth searching for, in order.
 
@@ -38,3 +43,26 @@ def fts5_match(query: str) -> str | None:
     if not found:
         return None
     return " OR ".join('"' + term.replace('"', '""') + '"' for term in found)
+
+
+_SUFFIXES = ("ing", "ed", "es", "s", "ly")
+
+
+def _light_stem(word: str) -> str:
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word
+
+
+def coverage(query: str, content: str) -> float:
+    """The share of the query's search terms found in ``content`` (0-1), by a light stemming.
+
+    An estimate for backends whose full-text engine cannot weigh terms (see
+    ``Candidate.text_match``); every term counts the same.
+    """
+    wanted = [_light_stem(t) for t in terms(query)]
+    if not wanted:
+        return 0.0
+    present = {_light_stem(w) for w in _WORD.findall(content.casefold())}
+    return sum(1 for t in wanted if t in present) / len(wanted)

@@ -208,3 +208,12 @@ def filters(
         since=start,
         until=end,
     )
+
+
+def min_score(value: Any, argument: str = "min_score") -> float | None:
+    """A relevance floor 0.0-1.0, or None for no floor."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
+        raise InvalidInputError(argument, value, "must be a number between 0.0 and 1.0 (or None)")
+    return float(value)

@@ -10,15 +10,18 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from .. import scoring, validation
+from .. import privacy, scoring, text, validation
 from ..backends._sync.base import Backend
 from ..config import Settings
 from ..errors import BackendError, InvalidInputError, MemoryNotFoundError
 from ..models import (
     UNSET,
     Candidate,
+    Decision,
+    Filters,
     MemoryRecord,
     MemoryType,
     Query,
@@ -29,14 +32,18 @@ from ..models import (
 )
 from ..registry import open_backend
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # imported when first used: `import persona_memory` stays quick
     from ..providers._sync.remote import RemoteMemories
+    from .bridge import Evolution
+    from .extractors import Extractor
 
 logger = logging.getLogger("persona_memory")
 
 #: Full-text candidates fetched per requested result, before ranking.
 CANDIDATES_PER_RESULT = 5
 MIN_CANDIDATES = 50
+#: Default floor of ``matching`` / ``forget_matching``: at least half of what the query says.
+FORGET_MIN_SCORE = 0.5
 
 
 class PersonaStore:
@@ -51,7 +58,8 @@ class PersonaStore:
 
     ``persona`` defaults to ``PERSONA_SLUG`` (then ``"default"``); the store defaults to the
     persona's SQLite file under ``MEMORY_BASE_PATH``, or ``url`` / ``PMEM_URL``. ``clock``
-    returns "now" (aware UTC); tests pass a fixed one.
+    returns "now" (aware UTC); tests pass a fixed one. ``extractor`` decides what
+    :meth:`observe` keeps (default: the offline rules; see :mod:`persona_memory._sync.extractors`).
     """
 
     def __init__(
@@ -65,6 +73,7 @@ class PersonaStore:
         provider: str | None = None,
         mem0_config: dict[str, Any] | None = None,
         clock: Callable[[], dt.datetime] = utcnow,
+        extractor: Extractor | None = None,
     ) -> None:
         self.settings = Settings.resolve(
             persona=persona, url=url, base_path=base_path, durability=durability, provider=provider
@@ -83,7 +92,8 @@ class PersonaStore:
                 "backend", backend.url, f"the {backend.name} backend stores key-value data only"
             )
         self.backend = backend
-        self._clock = clock
+        self.clock = clock
+        self._extractor = extractor
         self.remote: RemoteMemories | None = None
         if self.settings.provider != "local":
             self._use_provider(mem0_config)
@@ -104,8 +114,12 @@ class PersonaStore:
         ``importance`` (0.0-1.0) defaults by type (see ``models.DEFAULT_IMPORTANCE``); ``at`` is
         when it was said (default now). Storing the same content again (ignoring case, spacing
         and final punctuation) reinforces the existing memory instead of adding a copy.
+
+        Raises :class:`~persona_memory.errors.SecretRefusedError` (naming the kind of secret,
+        never the secret) if the content, tags or metadata hold a password, API key, token,
+        private key or card number.
         """
-        now = self._clock()
+        now = self.clock()
         kind = validation.memory_type(type)
         record = MemoryRecord(
             id=new_memory_id(),
@@ -117,6 +131,7 @@ class PersonaStore:
             created_at=now if at is None else validation.moment(at, "at", now=now),
             metadata=validation.metadata(metadata),
         )
+        _refuse_secrets(record)
         if self.remote is not None:
             return self.remote.store(record)
         stored, _created = self.backend.add(record)
@@ -155,7 +170,9 @@ class PersonaStore:
             final = dict(changes)
             if "importance" in final:
                 final["importance"] = validation.importance(final["importance"], final.get("type", old.type))
-            return old.superseded_with(final, new_memory_id(), self._clock())
+            new = old.superseded_with(final, new_memory_id(), self.clock())
+            _refuse_secrets(new)
+            return new
 
         if importance is not UNSET:  # validate now, not only when the old record is known
             validation.importance(importance, changes.get("type", MemoryType.GENERAL))
@@ -169,13 +186,57 @@ class PersonaStore:
     def forget(self, id: str) -> list[str]:
         """Delete a memory and all its versions, for good. Returns the ids deleted.
 
+        Forgotten means gone: the content leaves the full-text index, the vector cache and the
+        subject counts of :meth:`observe`, and the store's maintenance (``compact``, run after
+        every forget) purges it from the database file's bytes.
         Raises :class:`~persona_memory.errors.MemoryNotFoundError` for an unknown id.
         """
+        memory_id = validation.memory_id(id)
         if self.remote is not None:
-            return self.remote.forget(validation.memory_id(id))
-        forgotten = self.backend.forget(self.persona, [validation.memory_id(id)])
+            return self.remote.forget(memory_id)
+        forgotten = self._forget_ids([memory_id])
         if not forgotten:
             raise MemoryNotFoundError(id, self.persona)
+        return forgotten
+
+    def forget_tagged(self, tags: Iterable[str] | str, *, match: str = "any") -> list[str]:
+        """Forget every memory with any of ``tags`` (``match="all"``: all of them). Returns the ids."""
+        filters = validation.filters(tags, match=match)
+        if not filters.tags:
+            raise InvalidInputError("tags", tags, "give at least one tag")
+        found = self.backend.candidates(self.persona, Query(filters=filters))
+        return self._forget_ids([c.id for c in found])
+
+    def matching(
+        self, query: str, *, min_score: float | None = FORGET_MIN_SCORE, limit: int = 100
+    ) -> list[SearchHit]:
+        """What ``forget_matching(query)`` would delete, best match first. Counts no access.
+
+        ``min_score`` (0-1) is the share of the query a memory must match (see :meth:`search`).
+        """
+        return self._find(query, limit, Filters(), min_score, self.clock())
+
+    def forget_matching(self, query: str, *, min_score: float | None = FORGET_MIN_SCORE) -> list[str]:
+        """Forget every memory :meth:`matching` lists for ``query`` ("forget what I said about my ex").
+
+        Confirm with the user first: show them :meth:`matching`. Returns the ids deleted.
+        """
+        hits = self.matching(query, min_score=min_score, limit=validation.MAX_LIMIT)
+        return self._forget_ids([hit.id for hit in hits])
+
+    def forget_everything(self) -> list[str]:
+        """Forget every memory of this persona, and all the bridge derived from them.
+
+        Also removes the subject counts, the event log and the handoff files this persona
+        wrote; ``state.json`` keeps the persona's own fields. Returns the ids deleted.
+        """
+        from . import bridge, capture
+
+        ids = [record.id for record in self.backend.export(self.persona)]
+        forgotten = self.backend.forget(self.persona, ids) if ids else []
+        capture.forget_topics(self, None)
+        bridge.forget_bridge(self)
+        self.backend.compact()
         return forgotten
 
     # ---- reading ----
@@ -198,23 +259,28 @@ class PersonaStore:
         limit: int = 10,
         *,
         match: str = "any",
+        min_score: float | None = None,
     ) -> list[MemoryRecord]:
         """The memories that should surface now, best first.
 
         Filters: ``tags`` (any of them; ``match="all"`` for all), ``type``, ``since`` (inclusive)
         and ``until`` (exclusive), each a datetime, ISO date or age like ``7d``. Order: importance
         weighted by time decay (see :mod:`persona_memory.scoring`). Each returned memory counts
-        as accessed, which reinforces it a little.
+        as accessed, which reinforces it a little. ``min_score`` (0-1) leaves out memories whose
+        retrieval score (importance x retention x reinforcement) is below it: faded ones.
         """
-        now = self._clock()
+        now = self.clock()
         filters = validation.filters(tags, type, since, until, match, now=now)
         limit = validation.limit(limit)
+        floor = validation.min_score(min_score)
         if self.remote is not None:
             remote = self.remote.retrieve(filters, limit, now)
             if remote is not None:
                 return remote
         candidates = self.backend.candidates(self.persona, Query(filters=filters))
         ranked = scoring.rank_for_retrieve(candidates, now.timestamp(), limit)
+        if floor is not None:
+            ranked = [(c, score) for c, score in ranked if score >= floor]
         return self._load_and_touch([c for c, _score in ranked], now)
 
     def search(
@@ -227,33 +293,130 @@ class PersonaStore:
         since: dt.datetime | dt.date | str | None = None,
         until: dt.datetime | dt.date | str | None = None,
         match: str = "any",
+        min_score: float | None = None,
     ) -> list[SearchHit]:
         """Memories relevant to ``query`` (plain words, not query syntax), best first.
 
         Ranked by full-text relevance (BM25 with stemming: "eating" finds "eat"), then weighted
         by importance and time decay. Filters as in :meth:`retrieve`. Each hit counts as accessed.
+
+        ``min_score`` (0-1) is a relevance floor: hits whose absolute match (``SearchHit.match``:
+        the IDF-weighted share of the query's words the memory contains, or the cosine
+        similarity when it is higher) is below it are left out, so a question about something
+        never said returns nothing rather than the least bad guess.
         """
+        now = self.clock()
+        filters = validation.filters(tags, type, since, until, match, now=now)
+        hits = self._find(query, limit, filters, min_score, now)
+        if not self._touch([hit.id for hit in hits], now):
+            return hits
+        return [replace(hit, record=hit.record.accessed(now)) for hit in hits]
+
+    def _find(
+        self, query: str, limit: int, filters: Filters, min_score: float | None, now: dt.datetime
+    ) -> list[SearchHit]:
+        """Ranked hits above the floor, without counting an access."""
         if not isinstance(query, str):
             raise InvalidInputError("query", query, "must be a string")
-        now = self._clock()
-        filters = validation.filters(tags, type, since, until, match, now=now)
         limit = validation.limit(limit)
+        floor = validation.min_score(min_score)
         if self.remote is not None:
             hits = self.remote.search(query, filters, limit, now)
-            if hits is not None:
-                return hits
+            if hits is not None:  # the service's relevance is the absolute match here
+                return [h for h in hits if floor is None or (h.vector_score or 0.0) >= floor]
         k = max(MIN_CANDIDATES, limit * CANDIDATES_PER_RESULT)
         candidates = self.backend.candidates(
             self.persona, Query(filters=filters, text=query, k=k)
         )
+        candidates = self._with_text_match(candidates, query)
+        if floor is not None:
+            candidates = [c for c in candidates if scoring.absolute_relevance(c) >= floor]
         ranked = scoring.rank_for_search(candidates, now.timestamp(), limit)
-        records = self._load_and_touch([c for c, _s, _r in ranked], now)
+        records = self.backend.get_records(self.persona, [c.id for c, _s, _r in ranked])
         by_id = {r.id: r for r in records}
         return [
-            SearchHit(by_id[c.id], score, relevance, text_score=c.text_score)
+            SearchHit(by_id[c.id], score, relevance, text_score=c.text_score,
+                      vector_score=c.vector_score, match=scoring.absolute_relevance(c))
             for c, score, relevance in ranked
             if c.id in by_id
         ]
+
+    def _with_text_match(self, candidates: list[Candidate], query: str) -> list[Candidate]:
+        """Fill ``text_match`` where the backend left it out, from the memories' content."""
+        missing = [c.id for c in candidates if c.text_match is None and c.text_score is not None]
+        if not missing:
+            return candidates
+        content = {r.id: r.content for r in self.backend.get_records(self.persona, missing)}
+        return [
+            replace(c, text_match=text.coverage(query, content[c.id])) if c.id in content and c.text_match is None else c
+            for c in candidates
+        ]
+
+    # ---- the persona faculty: capture, evolution, handoff ----
+
+    @property
+    def extractor(self) -> Extractor:
+        """What :meth:`observe` asks for the memories in a turn (default: the offline rules)."""
+        if self._extractor is None:
+            from .extractors import RuleExtractor
+
+            self._extractor = RuleExtractor()
+        return self._extractor
+
+    def observe(
+        self,
+        text: str,
+        speaker: str = "user",
+        at: dt.datetime | dt.date | str | None = None,
+        *,
+        metadata: dict[str, Any] | None = None,
+    ) -> Decision:
+        """Decide whether a conversation turn is worth remembering, and if so remember it.
+
+        Call it once per turn. It stores preferences, personal facts, recurring subjects,
+        emotional moments, milestones and explicit "remember that..." requests, with a type,
+        importance and tags; it stores nothing for filler, turns marked private, forget
+        requests and secrets. The :class:`~persona_memory.models.Decision` says what was stored
+        or why nothing was. ``speaker``: ``"user"`` (stored as said) or a name (stored as
+        ``"<name>: <text>"``); the persona's own turns (``"assistant"``...) are never stored.
+        """
+        from . import capture
+
+        return capture.observe(self, text, speaker, at, metadata=metadata)
+
+    def evolve(self, *, interest_threshold: int = 3) -> Evolution:
+        """Run the evolution bridge: turn patterns in the memories into events and state.
+
+        Emits ``interest_discovery`` (``interest_threshold`` memories share a subject tag),
+        ``mood_shift`` and ``relationship_stage`` events, appends them to
+        ``<persona dir>/events.jsonl``, applies them to ``state.json`` (atomically) and stores
+        stage and interest milestones back as ``milestone`` memories. Idempotent: a second run
+        on the same memories emits nothing. A damaged ``state.json`` raises
+        :class:`~persona_memory.errors.CorruptStateError` and is left untouched.
+        """
+        from .. import evolution
+        from . import bridge
+
+        if isinstance(interest_threshold, bool) or not isinstance(interest_threshold, int) or interest_threshold < 1:
+            raise InvalidInputError("interest_threshold", interest_threshold, "must be an integer >= 1")
+        return bridge.evolve(self, evolution.BridgeConfig(interest_threshold=interest_threshold))
+
+    def events(self) -> list[dict[str, Any]]:
+        """The persona's evolution events, oldest first (``seq``, ``type``, ``key``, ``at``, ``data``)."""
+        from . import bridge
+
+        return bridge.events(self)
+
+    def handoff(self, to_persona: str) -> dict[str, Any]:
+        """Write ``<base>/persona-<to_persona>/handoff.json`` for a persona switch; returns its content.
+
+        Holds the memory count, the top 5 tags and the last memory's time, plus the
+        relationship stage and mood from ``state.json`` when there is one. The format is the
+        JSON schema ``persona_memory/schemas/handoff.schema.json``.
+        """
+        from . import bridge
+
+        return bridge.handoff(self, to_persona)
 
     def stats(self) -> Stats:
         """``total``, ``superseded``, ``top_tags`` (5), ``oldest``, ``newest``, ``avg_importance``, ``by_type``."""
@@ -308,17 +471,58 @@ class PersonaStore:
         # the fallback store: same persona, local provider, this store's (fallback) backend
         fallback = PersonaStore(
             self.persona, backend=self.backend, provider="local", base_path=str(self.settings.base_path),
-            clock=self._clock,
+            clock=self.clock,
         )
-        self.remote = RemoteMemories(provider, fallback, self._clock)
+        self.remote = RemoteMemories(provider, fallback, self.clock)
+
+    def _forget_ids(self, ids: Sequence[str]) -> list[str]:
+        if not ids:
+            return []
+        from . import bridge, capture
+
+        contents = [r.content for r in self.backend.get_records(self.persona, ids)]
+        forgotten = self.backend.forget(self.persona, ids)
+        if not forgotten:
+            return forgotten
+        derived = bridge.after_forget(self, set(forgotten))
+        if derived:
+            forgotten += self.backend.forget(self.persona, derived)
+        capture.forget_topics(self, contents)
+        self.backend.compact()
+        bridge.refresh_handoffs(self)
+        return forgotten
 
     def _load_and_touch(self, chosen: Sequence[Candidate], now: dt.datetime) -> list[MemoryRecord]:
-        ids = [c.id for c in chosen]
-        records = self.backend.get_records(self.persona, ids)
+        records = self.backend.get_records(self.persona, [c.id for c in chosen])
+        if not self._touch([r.id for r in records], now):
+            return records
+        return [record.accessed(now) for record in records]
+
+    def _touch(self, ids: Sequence[str], now: dt.datetime) -> bool:
+        """Count an access to each memory; False if that could not be recorded."""
         try:
             self.backend.touch(self.persona, ids, now)
         except BackendError as exc:
             # Counting an access must not make a read fail (e.g. on a read-only or full store).
             logger.debug("could not record access to %d memories: %s", len(ids), exc)
-            return records
-        return [record.accessed(now) for record in records]
+            return False
+        return True
+
+
+def _refuse_secrets(record: MemoryRecord) -> None:
+    privacy.refuse_secrets(record.content, "content")
+    if record.tags:
+        privacy.refuse_secrets(" ".join(record.tags), "tags")
+    for value in _strings(record.metadata):
+        privacy.refuse_secrets(value, "metadata")
+
+
+def _strings(value: Any) -> Iterable[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _strings(item)

@@ -19,13 +19,15 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import json
+import logging
+import math
 import os
 import random
 import sqlite3
 import threading
 import time
 import urllib.parse
-from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -44,7 +46,7 @@ from ..errors import (
     StoreReadOnlyError,
 )
 from ..models import Candidate, MemoryRecord, MemoryType, Query, Stats, Vector, from_epoch
-from ..text import fts5_match
+from ..text import fts5_match, terms
 from ..validation import content_hash
 from ..vectors import to_blob, top_k
 from ._sync.base import Backend
@@ -52,6 +54,7 @@ from .sqlite_schema import MIGRATIONS
 from .sqlite_vectors import VectorCache, bump_epoch
 
 T = TypeVar("T")
+logger = logging.getLogger("persona_memory")
 
 # primary SQLite result codes (https://sqlite.org/rescode.html)
 _BUSY, _LOCKED, _READONLY, _IOERR, _CORRUPT, _FULL, _CANTOPEN, _NOTADB = 5, 6, 8, 10, 11, 13, 14, 26
@@ -490,8 +493,13 @@ class SQLiteBackend(Backend):
                 f"WHERE memories_fts MATCH ? AND {where} ORDER BY score DESC LIMIT ?"
             )
             text_params = [match, *params, query.k]
-            rows = self._read("search", lambda c: c.execute(sql, text_params).fetchall())
-            found = {row[0]: Candidate(*row) for row in rows}
+
+            def text_hits(c: sqlite3.Connection) -> dict[str, Candidate]:
+                hits = {row[0]: Candidate(*row) for row in c.execute(sql, text_params).fetchall()}
+                shares = _term_shares(c, persona, terms(query.text or ""), hits.keys())
+                return {i: replace(hit, text_match=shares.get(i, 0.0)) for i, hit in hits.items()}
+
+            found = self._read("search", text_hits, snapshot=True)
         if query.vector is not None:
             for candidate in self._read("search", lambda c: self._nearest(c, persona, query, where, params)):
                 text_hit = found.get(candidate.id)
@@ -531,6 +539,32 @@ class SQLiteBackend(Backend):
             )
             for row in rows
         ]
+
+    def compact(self) -> None:
+        """Purge deleted content from the file: merge the full-text index, then checkpoint.
+
+        FTS5 (3.40 here, without its 'secure-delete' option) records a delete as a marker
+        and keeps the old tokens in earlier segments until they are merged; ``optimize``
+        merges every segment into one, and ``secure_delete=ON`` zeroes the pages freed. A
+        ``TRUNCATE`` checkpoint then copies the WAL into the main file and empties it, so no
+        old page image survives in ``-wal``. Cost: one rewrite of the full-text index
+        (grows with the store; not benchmarked yet).
+        """
+        self._write(
+            "compact", lambda c: c.execute("INSERT INTO memories_fts (memories_fts) VALUES ('optimize')")
+        )
+
+        def checkpoint() -> Any:
+            with self._translate("compact"):
+                return self._conn(for_write=True).execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+
+        busy, _log, _done = self._retry("compact", checkpoint)
+        if busy:  # a reader in another process kept its snapshot for longer than the busy timeout
+            logger.warning(
+                "%s: the write-ahead log could not be emptied now (readers active); "
+                "it will be at the next forget or checkpoint", self.path
+            )
+        self._vectors.clear()  # no in-process copy of a forgotten vector stays around
 
     def touch(self, persona: str, ids: Sequence[str], at: dt.datetime) -> None:
         if not ids:
@@ -753,6 +787,47 @@ def _insert_or_reinforce(
         bump_epoch(c)  # an older row gained a vector: not an append
     reinforced = replace(existing, tags=tags, importance=importance).accessed(accessed)
     return reinforced, False
+
+
+def _term_shares(
+    c: sqlite3.Connection, persona: str, words: Sequence[str], ids: Iterable[str]
+) -> dict[str, float]:
+    """For each memory in ``ids``: the IDF-weighted share of ``words`` it contains (0-1).
+
+    An absolute measure of how much of the query a memory answers, unlike BM25, whose scale
+    depends on the query and the store. A word no memory contains weighs the most, so a
+    question about something never said matches nothing well.
+    """
+    wanted = set(ids)
+    if not words or not wanted:
+        return {}
+    total = c.execute(f"SELECT count(*) FROM memories m WHERE {_ACTIVE_ONLY}", (persona,)).fetchone()[0]
+    rowid_of = {
+        row[1]: row[0]
+        for row in c.execute(
+            f"SELECT rowid, id FROM memories WHERE id IN ({','.join('?' * len(wanted))})", list(wanted)
+        )
+    }
+    marks = ",".join("?" * len(rowid_of))
+    weight_sum = 0.0
+    got: dict[str, float] = dict.fromkeys(wanted, 0.0)
+    id_of = {rowid: memory_id for memory_id, rowid in rowid_of.items()}
+    for word in words:
+        match = fts5_match(word)
+        # document frequency counted by FTS5 itself; membership only among the candidates
+        having = c.execute(
+            f"SELECT count(*) FROM memories_fts JOIN memories m ON m.rowid = memories_fts.rowid "
+            f"WHERE memories_fts MATCH ? AND {_ACTIVE_ONLY}",
+            (match, persona),
+        ).fetchone()[0]
+        weight = math.log(1.0 + (total - having + 0.5) / (having + 0.5))
+        weight_sum += weight
+        for (rowid,) in c.execute(
+            f"SELECT rowid FROM memories_fts WHERE memories_fts MATCH ? AND rowid IN ({marks})",
+            (match, *rowid_of.values()),
+        ):
+            got[id_of[rowid]] += weight
+    return {i: (w / weight_sum if weight_sum else 0.0) for i, w in got.items()}
 
 
 def _filter_sql(persona: str, query: Query) -> tuple[str, list[Any]]:

@@ -56,6 +56,9 @@ class AsyncThreadedBackend(AsyncBackend):
     async def forget(self, persona: str, ids: Sequence[str]) -> list[str]:
         return await asyncio.to_thread(self.sync.forget, persona, ids)
 
+    async def compact(self) -> None:
+        await asyncio.to_thread(self.sync.compact)
+
     async def candidates(self, persona: str, query: Query) -> list[Candidate]:
         return await asyncio.to_thread(self.sync.candidates, persona, query)
 

@@ -111,7 +111,8 @@ class Backend(abc.ABC):
 
         Without ``query.text``: all of them (``text_score`` None). With ``query.text``: at most
         ``query.k`` full-text matches with ``text_score`` (BM25 or the engine's equivalent,
-        higher is better).
+        higher is better) and, optionally, ``text_match`` (the IDF-weighted share of the query's
+        terms the memory contains, 0-1; leave None if the engine cannot tell).
         """
 
     @abc.abstractmethod
@@ -133,6 +134,16 @@ class Backend(abc.ABC):
     @abc.abstractmethod
     def personas(self) -> list[str]:
         """Slugs of every persona with at least one memory, sorted."""
+
+    def compact(self) -> None:  # noqa: B027 (a safe no-op by default)
+        """Physically remove what ``forget`` deleted, so forgotten content is gone from storage.
+
+        Called by the persona store after every ``forget``. Some engines keep deleted data
+        around until maintenance: SQLite's full-text index keeps deleted tokens in its segments
+        until they are merged, and old page images stay in the write-ahead log until a
+        checkpoint. A backend whose deletes leave nothing behind (or that cannot purge) keeps
+        this default, which does nothing. Must be safe to call at any time, from any process.
+        """
 
     # ---- vectors and store-wide settings ----
 
