@@ -139,7 +139,8 @@ class SearchHit:
     relevance: float
     text_score: float | None = None
     vector_score: float | None = None
-    #: Absolute relevance 0-1 (comparable across queries; what ``min_score`` is checked against).
+    #: Absolute relevance 0-1, comparable across queries: what ``min_score`` is checked against.
+    #: Computed only when a ``min_score`` is given (it costs a few extra queries), else None.
     match: float | None = None
 
     @property
@@ -209,6 +210,8 @@ class Query:
     text: str | None = None
     vector: Vector | None = None
     k: int = 100
+    #: also fill ``Candidate.text_match`` (costs a few queries; asked only for a ``min_score``)
+    match_terms: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -326,17 +326,17 @@ class PersonaStore:
                 return [h for h in hits if floor is None or (h.vector_score or 0.0) >= floor]
         k = max(MIN_CANDIDATES, limit * CANDIDATES_PER_RESULT)
         candidates = self.backend.candidates(
-            self.persona, Query(filters=filters, text=query, k=k)
+            self.persona, Query(filters=filters, text=query, k=k, match_terms=floor is not None)
         )
-        candidates = self._with_text_match(candidates, query)
-        if floor is not None:
+        if floor is not None:  # the absolute match costs extra queries: only for a floor
+            candidates = self._with_text_match(candidates, query)
             candidates = [c for c in candidates if scoring.absolute_relevance(c) >= floor]
         ranked = scoring.rank_for_search(candidates, now.timestamp(), limit)
         records = self.backend.get_records(self.persona, [c.id for c, _s, _r in ranked])
         by_id = {r.id: r for r in records}
         return [
-            SearchHit(by_id[c.id], score, relevance, text_score=c.text_score,
-                      vector_score=c.vector_score, match=scoring.absolute_relevance(c))
+            SearchHit(by_id[c.id], score, relevance, text_score=c.text_score, vector_score=c.vector_score,
+                      match=scoring.absolute_relevance(c) if floor is not None else None)
             for c, score, relevance in ranked
             if c.id in by_id
         ]

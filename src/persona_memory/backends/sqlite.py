@@ -496,6 +496,8 @@ class SQLiteBackend(Backend):
 
             def text_hits(c: sqlite3.Connection) -> dict[str, Candidate]:
                 hits = {row[0]: Candidate(*row) for row in c.execute(sql, text_params).fetchall()}
+                if not query.match_terms:
+                    return hits
                 shares = _term_shares(c, persona, terms(query.text or ""), hits.keys())
                 return {i: replace(hit, text_match=shares.get(i, 0.0)) for i, hit in hits.items()}
 
