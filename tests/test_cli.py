@@ -169,7 +169,7 @@ def test_search_min_score_says_it_has_no_memory(run) -> None:
     assert run("search", "tell me about my ex", "--min-score", "0.3").strip() == (
         "I don't have a specific memory about that."
     )
-    assert json.loads(run("search", "italian", "--json"))[0]["match"] == 1.0
+    assert json.loads(run("search", "italian", "--json", "--min-score", "0"))[0]["match"] == 1.0
 
 
 def test_forget_matching_lists_then_asks(run, monkeypatch: pytest.MonkeyPatch) -> None:
