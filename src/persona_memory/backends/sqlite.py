@@ -561,8 +561,8 @@ class SQLiteBackend(Backend):
                 return self._conn(for_write=True).execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
 
         busy, _log, _done = self._retry("compact", checkpoint)
-        if busy:  # a reader in another process kept its snapshot for longer than the busy timeout
-            logger.warning(
+        if busy:  # readers in other processes: normal under load, so not a warning
+            logger.info(
                 "%s: the write-ahead log could not be emptied now (readers active); "
                 "it will be at the next forget or checkpoint", self.path
             )
