@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.servers import Server, running_server
+
 ENV_VARS = (
     "MEMORY_BASE_PATH",
     "MEMORY_PROVIDER",
@@ -29,3 +31,11 @@ def clean_environ(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
     monkeypatch.setenv("MEMORY_BASE_PATH", str(base))
     yield base
     assert not os.environ.get("PMEM_URL", "").startswith("sqlite:///" + str(Path.home()))
+
+
+@pytest.fixture(scope="module")
+def api_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A real ``pmem serve`` process, without tokens, shared by a test module; ``.base_path`` is its store."""
+    pytest.importorskip("fastapi", reason="needs the server extra")
+    with running_server(tmp_path_factory.mktemp("api") / "memory-base") as server:
+        yield server

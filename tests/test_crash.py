@@ -27,11 +27,15 @@ def run_trial(base: Path, seed: int) -> tuple[int, list[str]]:
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(0.4 + rng.random() * 1.2)  # start-up, then a random moment mid-write
+    assert child.stdout is not None
+    # wait for the first acknowledged write (start-up takes over a second on a loaded machine),
+    # then kill at a random moment mid-write
+    first = child.stdout.readline()
+    time.sleep(rng.random() * 1.2)
     child.send_signal(signal.SIGKILL)
     out, err = child.communicate()
     assert child.returncode == -signal.SIGKILL, err
-    return check(base, acknowledged(out))
+    return check(base, acknowledged(first + out))
 
 
 @pytest.mark.parametrize("seed", range(TRIALS))
@@ -51,10 +55,12 @@ def test_killed_repeatedly_on_the_same_store(tmp_path: Path) -> None:
             [sys.executable, "-m", "tests.helpers.crash_writer", str(base), str(seed)],
             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
-        time.sleep(0.4 + rng.random())
+        assert child.stdout is not None
+        first = child.stdout.readline()  # up and writing, however loaded the machine is
+        time.sleep(rng.random())
         child.send_signal(signal.SIGKILL)
         out, _ = child.communicate()
-        all_lines += acknowledged(out)
+        all_lines += acknowledged(first + out)
         writes, problems = check(base, all_lines)
         assert problems == []
         total = writes
