@@ -239,3 +239,35 @@ def test_binding_beyond_loopback_needs_a_token(tmp_path: Path) -> None:
         cwd=ROOT, env=pmem_env(tmp_path), capture_output=True, text=True, timeout=60,
     )
     assert bad_token.returncode == 2 and "SLUG=TOKEN" in bad_token.stderr
+
+
+# ---- the memory browser's page (driven in a real browser by tests/test_ui.py) ----
+
+
+def test_pmem_ui_serves_a_self_contained_page(tmp_path: Path) -> None:
+    import re
+
+    from tests.helpers.servers import free_port, wait_until_up
+
+    port = free_port()
+    ui = subprocess.Popen(
+        [sys.executable, "-m", "persona_memory", "ui", "--no-open", "--port", str(port), "--persona", "ada"],
+        cwd=ROOT, env=pmem_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_until_up(url + "/health", ui)
+        assert ui.stdout is not None
+        assert ui.stdout.readline().strip() == f"persona-memory browser on {url}/ui/?persona=ada"
+        page = httpx.get(url + "/", follow_redirects=True)
+        assert page.status_code == 200 and page.url.path == "/ui/"
+        assert "default-src 'self'" in page.headers["content-security-policy"]
+        for asset in ("app.js", "app.css"):
+            assert httpx.get(f"{url}/ui/{asset}").status_code == 200
+        # nothing is loaded from elsewhere: no absolute URL but the SVG namespace name
+        for text in (page.text, httpx.get(url + "/ui/app.js").text, httpx.get(url + "/ui/app.css").text):
+            assert set(re.findall(r"https?://[^\s\"')]+", text)) <= {"http://www.w3.org/2000/svg"}
+        assert httpx.get(url + "/v1/personas").json() == {"personas": []}
+    finally:
+        ui.terminate()
+        ui.communicate(timeout=15)

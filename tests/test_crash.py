@@ -49,7 +49,7 @@ def test_killed_repeatedly_on_the_same_store(tmp_path: Path) -> None:
     base = tmp_path / "base"
     total = 0
     all_lines: list[list[str]] = []
-    for seed in range(100, 103):
+    for kills, seed in enumerate(range(100, 103), start=1):
         rng = random.Random(seed)
         child = subprocess.Popen(
             [sys.executable, "-m", "tests.helpers.crash_writer", str(base), str(seed)],
@@ -61,7 +61,7 @@ def test_killed_repeatedly_on_the_same_store(tmp_path: Path) -> None:
         child.send_signal(signal.SIGKILL)
         out, _ = child.communicate()
         all_lines += acknowledged(first + out)
-        writes, problems = check(base, all_lines)
+        writes, problems = check(base, all_lines, kills)
         assert problems == []
         total = writes
     assert total > 0

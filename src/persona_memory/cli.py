@@ -13,12 +13,13 @@ import functools
 import json
 import shutil
 import sys
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NoReturn, TypeVar
 
 import click
 
-from . import __version__, codec
+from . import __version__, codec, validation
 from ._sync.memory import Memory
 from ._sync.persona import PersonaStore
 from .errors import (
@@ -412,12 +413,68 @@ def serve(
     MEMORY_API_KEY, and then every request must carry it.
     """
     config = _server_config(host, port, token, persona_tokens, url, base_path, max_body)
+    _run_server(config, f"persona-memory HTTP API on {_address(host, port)}/ (OpenAPI: /openapi.json)")
+
+
+@cli.command()
+@server_options
+@click.option("--persona", "-p", envvar="PERSONA_SLUG", help="Persona to show first [env PERSONA_SLUG].")
+@click.option("--open/--no-open", "open_browser", default=True, show_default=True,
+              help="Open the page in a web browser once the server is up.")
+def ui(
+    host: str, port: int, token: str | None, persona_tokens: tuple[str, ...], url: str | None,
+    base_path: str | None, max_body: int, persona: str | None, open_browser: bool,
+) -> None:
+    """Browse, search and forget memories in a local web page.
+
+    Serves the page with the HTTP API (same options as pmem serve), prints its address and opens
+    it in a browser. The page loads nothing from the network.
+    """
+    config = _server_config(host, port, token, persona_tokens, url, base_path, max_body)
+    page = f"{_address(host, port)}/ui/" + (f"?persona={validation.slug(persona)}" if persona else "")
+    on_ready = None
+    if open_browser:
+        # the token travels in the fragment, which the browser never sends to a server
+        on_ready = functools.partial(_open_browser, page + (f"#token={token}" if token else ""))
+    _run_server(config, f"persona-memory browser on {page}", on_ready)
+
+
+def _run_server(config: Any, banner: str, on_ready: Callable[[], None] | None = None) -> None:
     from .api import serve as run_server
     from .api.app import create_app
 
     create_app(config)  # refuses a non-loopback host without a token, before printing anything
-    click.echo(f"persona-memory HTTP API on http://{_url_host(host)}:{port}/ (OpenAPI: /openapi.json)")
+    click.echo(banner)
+    if on_ready is not None:
+        threading.Thread(target=_when_up, args=(f"{_address(config.host, config.port)}/health", on_ready),
+                         daemon=True).start()
     run_server(config)
+
+
+def _when_up(health_url: str, then: Callable[[], None], timeout: float = 30.0) -> None:
+    import time
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(health_url, timeout=2):
+                break
+        except OSError:
+            time.sleep(0.2)
+    then()
+
+
+def _open_browser(page: str) -> None:
+    import webbrowser
+
+    webbrowser.open(page)
+
+
+def _address(host: str, port: int) -> str:
+    """Where a local client reaches a server bound to ``host`` (the wildcard means loopback)."""
+    local = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+    return f"http://{_url_host(local)}:{port}"
 
 
 @cli.command("mcp")

@@ -15,11 +15,13 @@ def acknowledged(output: str) -> list[list[str]]:
     return [line.split() for line in complete.splitlines() if line]
 
 
-def check(base_path: Path, lines: list[list[str]]) -> tuple[int, list[str]]:
+def check(base_path: Path, lines: list[list[str]], kills: int = 1) -> tuple[int, list[str]]:
     """Return (acknowledged writes, problems). Problems empty means nothing was lost.
 
     ``S``/``U`` ids must exist (superseded ones as superseded), ``F`` ids must be gone, ``P``
     keys must hold their value, and each SQLite file must pass ``PRAGMA integrity_check``.
+    ``kills`` is how many writers were killed on this store: each may have completed one write
+    it never acknowledged.
     """
     problems = []
     for path in (base_path / KV_FILENAME, base_path / "persona-crash" / PERSONA_FILENAME):
@@ -60,10 +62,11 @@ def check(base_path: Path, lines: list[list[str]]) -> tuple[int, list[str]]:
         found = {r.id: r for r in store.backend.get_records("crash", sorted(present | superseded | gone))}
         changed = [i for i in present if i not in found or not found[i].active]
         changed += [i for i in superseded if i not in found]
-        # The write in flight when the process died (never acknowledged) may have completed:
-        # an update or forget of one live memory, which touches that memory and its earlier
-        # versions. Anything beyond one such family is a lost write.
-        if changed and not any(set(changed) <= _family(live, older) for live in present):
+        # The write in flight when a process died (never acknowledged) may have completed: an
+        # update or forget of one live memory, which touches that memory and its earlier
+        # versions. Anything beyond one such family per killed writer is a lost write.
+        families = [f for f in (_family(live, older) for live in present) if f & set(changed)]
+        if changed and (len(families) > kills or not set(changed) <= set().union(*families)):
             problems += [f"memory {i} lost or changed" for i in changed]
         problems += [f"memory {i} not superseded" for i in superseded if i in found and found[i].active]
         problems += [f"memory {i} forgotten but present" for i in gone if i in found]

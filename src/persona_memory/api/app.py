@@ -30,8 +30,9 @@ from .. import __version__
 from ..errors import InvalidInputError, PersonaMemoryError
 from ..operations import OPERATIONS, Operation, Param, StorePool, error_body, error_kind
 from ..schemas import field_annotation
+from ..ui import routes as ui_routes
 from .auth import AccessDenied, AccessPolicy, check_bind, is_loopback
-from .middleware import BodyLimit, LoopbackHostOnly, error_response
+from .middleware import BodyLimit, LoopbackHostOnly, SecurityHeaders, error_response
 
 logger = logging.getLogger("persona_memory.api")
 
@@ -107,10 +108,16 @@ def create_app(config: ServerConfig | None = None, *, pool: StorePool | None = N
     bearer = HTTPBearer(auto_error=False, description="MEMORY_API_KEY, or a persona's own token.")
 
     async def authorize(request: Request, _credentials: Any = Depends(bearer)) -> str:
+        """The route's persona (or key-value memory) must be within the token's grant."""
         return policy.check(request.headers.get("authorization"), request.path_params.get("persona"))
+
+    async def identify(request: Request, _credentials: Any = Depends(bearer)) -> str:
+        """Any valid token: its grant (for routes that filter what they show by it)."""
+        return policy.identify(request.headers.get("authorization"))
 
     for op in OPERATIONS:
         _add_route(app, op, pool, [Depends(authorize)])
+    ui_routes.install(app, pool, authorize, identify, ERROR_RESPONSES)
 
     @app.get("/health", tags=["server"], summary="Liveness check (no token needed).")
     async def health() -> dict[str, str]:
@@ -118,6 +125,7 @@ def create_app(config: ServerConfig | None = None, *, pool: StorePool | None = N
 
     _install_error_handlers(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(BodyLimit, max_bytes=config.max_body_bytes)
     if is_loopback(config.host):
         app.add_middleware(LoopbackHostOnly)

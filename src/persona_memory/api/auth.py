@@ -82,14 +82,19 @@ class AccessPolicy:
                 found = who
         return found
 
+    def identify(self, authorization: str | None) -> str:
+        """The request's grant (``EVERYTHING`` or a slug); :class:`AccessDenied` (401) if none."""
+        who = self.grant(authorization)
+        if who is None:
+            raise AccessDenied(401, "missing or invalid token: send the header 'Authorization: Bearer <token>'")
+        return who
+
     def check(self, authorization: str | None, persona: str | None) -> str:
         """Raise :class:`AccessDenied` unless the request may touch ``persona`` (None: key-value).
 
         Returns the grant (``EVERYTHING`` or the slug).
         """
-        who = self.grant(authorization)
-        if who is None:
-            raise AccessDenied(401, "missing or invalid token: send the header 'Authorization: Bearer <token>'")
+        who = self.identify(authorization)
         if who != EVERYTHING and who != persona:
             what = f"persona {persona!r}" if persona is not None else "key-value memory"
             raise AccessDenied(403, f"this token is for persona {who!r} only; it cannot reach {what}")
