@@ -102,11 +102,15 @@ async def test_mcp_and_http_have_every_operation(api_server: Server) -> None:
 
 # ---- errors ----
 
-GOOD = {"content": "parity check", "query": "parity", "key": "k", "data": 1}
+GOOD = {
+    "content": "parity check", "query": "parity", "key": "k", "data": 1, "tags": ["parity"],
+    "text": "I love parity checks", "to_persona": "parity-next",
+}
 BAD = {  # a wrong value for each parameter that can have one; the library names it
     "content": "   ", "importance": 1.5, "type": "gossip", "at": "last tuesday", "since": "last tuesday",
     "until": "someday", "limit": 0, "match": "some", "ttl": -1.5, "key": "k" * 2000,
     "id": "mem_0000000000000000",  # well formed, but no such memory: not found
+    "min_score": 1.5, "interest_threshold": 0, "to_persona": "../x",
 }
 EXTRA = {"update": {"content": "corrected"}}  # update with nothing to change is an error of its own
 

@@ -217,17 +217,19 @@ def update(
 
 @cli.command()
 @click.argument("memory_id", required=False)
-@click.option("--matching", help="Forget the memories matching these words (lists them first).")
+@click.option("--matching", "--query", "matching", help="Forget the memories matching these words (lists them first).")
 @click.option("--min-score", type=float, default=0.5, show_default=True,
               help="With --matching: share of the words a memory must match.")
-@click.option("--tag", "tags", help="Forget every memory with any of these comma-separated tags.")
+@click.option("--tag", "--tags", "tags", help="Forget every memory with any of these comma-separated tags.")
+@click.option("--match", type=click.Choice(["any", "all"]), default="any", show_default=True,
+              help="With --tag: any of the tags, or all of them.")
 @click.option("--all", "everything", is_flag=True, help="Forget everything this persona knows.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @store_options
 @with_store
 def forget(
     store: PersonaStore, memory_id: str | None, matching: str | None, min_score: float,
-    tags: str | None, everything: bool, yes: bool, as_json: bool,
+    tags: str | None, match: str, everything: bool, yes: bool, as_json: bool,
 ) -> None:
     """Delete memories for good: MEMORY_ID, --matching WORDS, --tag TAGS or --all.
 
@@ -242,7 +244,7 @@ def forget(
     elif matching is not None:
         doomed = [hit.record for hit in store.matching(matching, min_score=min_score)]
     elif tags is not None:
-        doomed = store.retrieve(tags=tags, limit=1000)
+        doomed = store.retrieve(tags=tags, limit=1000, match=match)
     else:
         doomed = [r for r in store.export() if r.active]
     if not doomed and not everything:
@@ -265,7 +267,7 @@ def forget(
     elif matching is not None:
         forgotten = store.forget_matching(matching, min_score=min_score)
     elif tags is not None:
-        forgotten = store.forget_tagged(tags)
+        forgotten = store.forget_tagged(tags, match=match)
     else:
         forgotten = store.forget_everything()
     if as_json:
@@ -312,11 +314,14 @@ def sync(store: PersonaStore, as_json: bool) -> None:
 @click.argument("text")
 @click.option("--speaker", "-s", default="user", show_default=True, help="Who said it.")
 @click.option("--at", help="When it was said (ISO date/time); default now.")
+@click.option("--metadata", help="Extra data to keep with what is stored, as a JSON object.")
 @store_options
 @with_store
-def observe(store: PersonaStore, text: str, speaker: str, at: str | None, as_json: bool) -> None:
+def observe(
+    store: PersonaStore, text: str, speaker: str, at: str | None, metadata: str | None, as_json: bool
+) -> None:
     """Decide whether a conversation turn is worth remembering; remember it if so."""
-    decision = store.observe(text, speaker=speaker, at=at)
+    decision = store.observe(text, speaker=speaker, at=at, metadata=_json_object(metadata, "--metadata"))
     if as_json:
         _print_json(decision.to_dict())
         return
@@ -328,7 +333,7 @@ def observe(store: PersonaStore, text: str, speaker: str, at: str | None, as_jso
 
 
 @cli.command()
-@click.option("--threshold", default=3, show_default=True, type=int,
+@click.option("--threshold", "--interest-threshold", "threshold", default=3, show_default=True, type=int,
               help="Memories sharing a tag before it is an interest.")
 @store_options
 @with_store

@@ -76,6 +76,7 @@ class Operation:
     read_only: bool = False
     destructive: bool = False
     status: int = 200
+    at_least_one: bool = False  # the optional parameters: at least one must be given (update)
     invoke: Callable[[Any, dict[str, Any]], Awaitable[Any]] | None = None  # instead of ``method``
 
     @property
@@ -149,6 +150,11 @@ LIMIT = Param(
     "limit", int, f"How many memories at most (1-{MAX_LIMIT}, default 10).",
     schema={"minimum": 1, "maximum": MAX_LIMIT},
 )
+MIN_SCORE = Param(
+    "min_score", float,
+    "Floor 0-1: leave out weaker matches, so nothing comes back rather than a guess.",
+    schema={"minimum": 0.0, "maximum": 1.0},
+)
 KEY = Param(
     "key", str, f"The key (1-{MAX_KEY_CHARS} characters).", required=True,
     schema={"minLength": 1, "maxLength": MAX_KEY_CHARS},
@@ -218,7 +224,7 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     Operation(
         "retrieve", "The memories that matter most now (importance and recency), with optional filters.",
-        "persona", "retrieve", (FILTER_TAGS, FILTER_TYPE, SINCE, UNTIL, LIMIT, MATCH),
+        "persona", "retrieve", (FILTER_TAGS, FILTER_TYPE, SINCE, UNTIL, LIMIT, MATCH, MIN_SCORE),
         ("GET", _P + "/memories"), ("retrieve",), _listing("memories"), read_only=True,
     ),
     Operation(
@@ -226,7 +232,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "persona", "search",
         (
             Param("query", str, "What to look for, in plain words (not query syntax).", required=True),
-            LIMIT, FILTER_TAGS, FILTER_TYPE, SINCE, UNTIL, MATCH,
+            LIMIT, FILTER_TAGS, FILTER_TYPE, SINCE, UNTIL, MATCH, MIN_SCORE,
         ),
         ("GET", _P + "/search"), ("search",), _listing("hits"), read_only=True,
     ),
@@ -242,13 +248,64 @@ OPERATIONS: tuple[Operation, ...] = (
          Param("importance", float, "New importance, 0.0-1.0.", schema=IMPORTANCE.schema),
          Param("type", str, "New kind of memory: " + ", ".join(_TYPES) + ".", schema=TYPE.schema),
          Param("metadata", dict[str, Any], "New extra data (a JSON object).")),
-        ("PATCH", _P + "/memories/{id}"), ("update",), _record,
+        ("PATCH", _P + "/memories/{id}"), ("update",), _record, at_least_one=True,
     ),
     Operation(
         "forget", "Delete a memory and all its versions, for good; returns the ids deleted.",
         "persona", "forget", (ID,),
         ("DELETE", _P + "/memories/{id}"), ("forget",),
         lambda ids, _a: {"forgotten": list(ids)}, destructive=True,
+    ),
+    Operation(
+        "forget_tagged", "Forget every memory with any of these tags (all of them with match='all').",
+        "persona", "forget_tagged",
+        (Param("tags", list[str], "The tags whose memories go.", required=True, schema=TAGS.schema), MATCH),
+        ("POST", _P + "/forget/tagged"), ("forget",), lambda ids, _a: {"forgotten": list(ids)}, destructive=True,
+    ),
+    Operation(
+        "forget_matching",
+        "Forget the memories that match a description ('what I said about my ex'); show search results first.",
+        "persona", "forget_matching",
+        (Param("query", str, "What to forget, in plain words.", required=True), MIN_SCORE),
+        ("POST", _P + "/forget/matching"), ("forget",), lambda ids, _a: {"forgotten": list(ids)}, destructive=True,
+    ),
+    Operation(
+        "forget_everything", "Forget every memory of the persona, and what the evolution bridge derived from them.",
+        "persona", "forget_everything", (),
+        ("POST", _P + "/forget/everything"), ("forget",), lambda ids, _a: {"forgotten": list(ids)},
+        destructive=True,
+    ),
+    Operation(
+        "observe",
+        "Give one conversation turn; it is remembered if worth it (preferences, facts, milestones...), "
+        "never if filler, private or a secret. Says what was stored or why nothing was.",
+        "persona", "observe",
+        (Param("text", str, "What was said.", required=True, schema={"minLength": 1, "maxLength": MAX_CONTENT_CHARS}),
+         Param("speaker", str, "Who said it: 'user' (default) or a name; the persona's own turns are not stored."),
+         Param("at", str, "When it was said: ISO 8601 date/time; default now."), METADATA),
+        ("POST", _P + "/observe"), ("observe",), _record,
+    ),
+    Operation(
+        "evolve", "Turn patterns in the memories into evolution events and the persona's state.json.",
+        "persona", "evolve",
+        (Param("interest_threshold", int, "How many memories must share a subject to make it an interest.",
+               schema={"minimum": 1}),),
+        ("POST", _P + "/evolve"), ("evolve",), _record,
+    ),
+    Operation(
+        "events", "The persona's evolution events, oldest first.", "persona", "events", (),
+        ("GET", _P + "/events"), ("events",), lambda events, _a: {"events": list(events)}, read_only=True,
+    ),
+    Operation(
+        "handoff", "Write handoff.json for a switch to another persona: memory count, top tags, last memory.",
+        "persona", "handoff",
+        (Param("to_persona", str, "The persona taking over.", required=True,
+               schema={"pattern": SLUG_PATTERN, "maxLength": 64}),),
+        ("POST", _P + "/handoff"), ("handoff",), lambda data, _a: dict(data),
+    ),
+    Operation(
+        "sync", "Replay writes made while the external provider (mem0, zep) was unreachable.",
+        "persona", "sync", (), ("POST", _P + "/sync"), ("sync",), lambda n, _a: {"replayed": n},
     ),
     Operation(
         "stats", "What the persona remembers: totals, top tags, time span, memories per type.",

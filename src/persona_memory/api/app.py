@@ -178,7 +178,7 @@ def _body_model(op: Operation, params: list[Param]) -> type[BaseModel]:
     name = "".join(part.capitalize() for part in op.name.split("_")) + "Request"
     # unknown fields are refused: a misspelt "tag" must not be silently ignored
     config = ConfigDict(extra="forbid")
-    if not any(p.required for p in params):  # e.g. update: at least one field to change
+    if op.at_least_one:  # update: at least one field to change
         config["json_schema_extra"] = {"minProperties": 1}
     model: type[BaseModel] = create_model(name, __config__=config, **fields)
     return model
