@@ -27,9 +27,12 @@ def run_trial(base: Path, seed: int) -> tuple[int, list[str]]:
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(0.4 + rng.random() * 1.2)  # start-up, then a random moment mid-write
+    assert child.stdout is not None
+    first = child.stdout.readline()  # up and writing (start-up time varies with machine load)
+    time.sleep(rng.random() * 1.2)  # then a random moment mid-write
     child.send_signal(signal.SIGKILL)
     out, err = child.communicate()
+    out = first + out
     assert child.returncode == -signal.SIGKILL, err
     return check(base, acknowledged(out))
 
@@ -51,9 +54,12 @@ def test_killed_repeatedly_on_the_same_store(tmp_path: Path) -> None:
             [sys.executable, "-m", "tests.helpers.crash_writer", str(base), str(seed)],
             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
-        time.sleep(0.4 + rng.random())
+        assert child.stdout is not None
+        first = child.stdout.readline()
+        time.sleep(rng.random())
         child.send_signal(signal.SIGKILL)
         out, _ = child.communicate()
+        out = first + out
         all_lines += acknowledged(out)
         writes, problems = check(base, all_lines)
         assert problems == []

@@ -23,12 +23,16 @@ from ._async.persona import AsyncPersonaStore
 from ._sync.memory import Memory
 from ._sync.persona import PersonaStore
 from .config import Settings
+from .embedders import Embedder
 from .errors import (
     BackendError,
     BackendUnavailableError,
     ConfigError,
     CorruptLineWarning,
     CorruptStoreError,
+    EmbedderError,
+    EmbedderMismatchError,
+    EmbedderWarning,
     FallbackWarning,
     InvalidInputError,
     MemoryNotFoundError,
@@ -57,6 +61,10 @@ __all__ = [
     "ConfigError",
     "CorruptLineWarning",
     "CorruptStoreError",
+    "Embedder",
+    "EmbedderError",
+    "EmbedderMismatchError",
+    "EmbedderWarning",
     "FallbackWarning",
     "InvalidInputError",
     "Memory",
