@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 import pytest
 from hypothesis import given
@@ -70,8 +71,11 @@ def test_tags_normalise() -> None:
         validation.tags(["x"] * 0 + [f"t{i}" for i in range(40)])
 
 
+_ids = itertools.count()
+
+
 def candidate(importance: float, age_days: float, accesses: int = 0, text_score: float | None = None) -> Candidate:
-    return Candidate("mem_x", importance, NOW - age_days * 86400, accesses, text_score)
+    return Candidate(f"mem_{next(_ids)}", importance, NOW - age_days * 86400, accesses, text_score)
 
 
 NOW = 1_750_000_000.0

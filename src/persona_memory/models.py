@@ -194,13 +194,22 @@ class Query:
 
     With neither ``text`` nor ``vector`` the backend returns every active memory that passes
     ``filters``. With ``text`` it returns at most ``k`` full-text matches; with ``vector`` at
-    most ``k`` nearest memories by cosine similarity; with both, the union of the two lists.
+    most ``k`` nearest memories by cosine similarity; with both, the union of the two lists,
+    each candidate carrying every score it has (the cosine of a text match too).
+
+    ``context`` > 0 asks for the conversation around each match: the backend also returns,
+    as candidates, up to ``context`` active memories (passing ``filters``) stored just before
+    and just after each text or vector match, in ``(created_at, insertion)`` order and at most
+    ``context_window`` seconds away from it, and lists their ids in the match's
+    :attr:`Candidate.before` / :attr:`Candidate.after`. Backends that cannot may ignore it.
     """
 
     filters: Filters = Filters()
     text: str | None = None
     vector: Vector | None = None
     k: int = 100
+    context: int = 0
+    context_window: float = 3600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +222,9 @@ class Candidate:
     access_count: int
     text_score: float | None = None
     vector_score: float | None = None  # cosine similarity, -1..1
+    #: With ``Query.context``: ids of the memories stored just before / after, nearest first.
+    before: tuple[str, ...] = ()
+    after: tuple[str, ...] = ()
 
 
 class _Unset:

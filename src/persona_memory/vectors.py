@@ -34,7 +34,13 @@ def top_k(matrix: np.ndarray, query: Vector, k: int, mask: np.ndarray | None = N
     """
     if matrix.shape[0] == 0 or k <= 0:
         return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
-    scores = matrix @ query
+    return top_k_scores(matrix @ query, k, mask)
+
+
+def top_k_scores(scores: np.ndarray, k: int, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Indices and values of the ``k`` highest ``scores`` (``mask``: rows allowed), best first."""
+    if scores.shape[0] == 0 or k <= 0:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
     if mask is not None:
         scores = np.where(mask, scores, -np.inf)
     k = min(k, scores.shape[0])

@@ -32,11 +32,16 @@ def open_store(tmp_path: Path, embedder: object = None, persona: str = "ada") ->
     return AsyncPersonaStore(persona, url=url(tmp_path), clock=lambda: NOW, embedder=embedder)  # type: ignore[arg-type]
 
 
+async def store_facts(store: AsyncPersonaStore) -> None:
+    # learnt in different conversations, days apart (so none is the other's context)
+    for day, fact in enumerate(FACTS):
+        await store.store(fact, at=NOW - dt.timedelta(days=3 * day + 1))
+
+
 async def test_default_search_is_hybrid_and_finds_by_meaning(tmp_path: Path) -> None:
     async with open_store(tmp_path) as store:
         assert isinstance(store.embedder, StaticEmbedder)
-        for fact in FACTS:
-            await store.store(fact)
+        await store_facts(store)
         hits = await store.search("what does the user like to eat")
         assert hits[0].content == "User is vegetarian and loves Italian food"
         assert hits[0].vector_score is not None and hits[0].relevance == 1.0
@@ -49,8 +54,7 @@ async def test_default_search_is_hybrid_and_finds_by_meaning(tmp_path: Path) -> 
 
 async def test_vector_mode_uses_meaning_only(tmp_path: Path) -> None:
     async with open_store(tmp_path) as store:
-        for fact in FACTS:
-            await store.store(fact)
+        await store_facts(store)
         hits = await store.search("what music does the user listen to", mode="vector")
         assert "Radiohead" in hits[0].content
         assert all(h.text_score is None for h in hits)
@@ -108,7 +112,7 @@ async def test_reindex_switches_embedder_for_every_persona(tmp_path: Path) -> No
 async def test_embedder_failure_keeps_the_memory_until_reindex(tmp_path: Path) -> None:
     flaky = FlakyEmbedder()
     async with open_store(tmp_path, embedder=flaky) as store:
-        await store.store("User is vegetarian and loves Italian food")  # claims the store
+        await store.store("User is vegetarian and loves Italian food", at="2025-01-01")  # claims the store
         flaky.broken = True
         with pytest.warns(EmbedderWarning, match="without a vector"):
             nurse = await store.store("User works as a nurse at the city hospital")
@@ -140,6 +144,35 @@ async def test_update_embeds_the_new_content(tmp_path: Path) -> None:
         hits = await store.search("portuguese coast", mode="vector")
         assert hits[0].id == new.id
         assert old.id not in [h.id for h in hits]
+
+
+async def test_an_answer_is_found_through_the_question_it_answers(tmp_path: Path) -> None:
+    said = NOW - dt.timedelta(days=10)
+    async with open_store(tmp_path) as store:
+        await store.store("Caroline: I finally finished the painting for the school auction", at=said)
+        await store.store("Melanie: Wow! What did you paint?", at=said + dt.timedelta(minutes=1))
+        answer = await store.store("Caroline: A sunset over the lake, all orange and pink", at=said + dt.timedelta(minutes=2))
+        await store.store("Melanie: We adopted a puppy last week", at=said - dt.timedelta(days=5))
+        await store.store("Caroline: My brother moved to Chicago", at=said + dt.timedelta(days=7))
+        question = "What was painted for the school auction?"
+        found = await store.search(question)
+        assert answer.id in [h.id for h in found[:3]]
+        hit = next(h for h in found if h.id == answer.id)
+        assert hit.text_score is None  # no word of the question: found through its context
+        without = await store.search(question, context=False, mode="text")
+        assert answer.id not in [h.id for h in without]
+        # context is the same conversation only: a day later is another one
+        later = await store.store("Caroline: Yes, it sold for a lot!", at=said + dt.timedelta(days=1))
+        assert later.id not in [h.id for h in await store.search(question, mode="text")]
+
+
+async def test_context_respects_filters(tmp_path: Path) -> None:
+    async with open_store(tmp_path) as store:
+        await store.store("Melanie: What did you paint?", tags=["chat"], at=NOW)
+        answer = await store.store("Caroline: A sunset over the lake", tags=["chat"], at=NOW)
+        private = await store.store("Caroline: my PIN hint is the lake house", tags=["private"], at=NOW)
+        ids = [h.id for h in await store.search("what did you paint", tags="chat", mode="text")]
+        assert answer.id in ids and private.id not in ids
 
 
 async def test_unrelated_memories_are_not_returned_for_a_nonsense_query(tmp_path: Path) -> None:

@@ -33,11 +33,16 @@ def open_store(tmp_path: Path, embedder: object = None, persona: str = "ada") ->
     return PersonaStore(persona, url=url(tmp_path), clock=lambda: NOW, embedder=embedder)  # type: ignore[arg-type]
 
 
+def store_facts(store: PersonaStore) -> None:
+    # learnt in different conversations, days apart (so none is the other's context)
+    for day, fact in enumerate(FACTS):
+        store.store(fact, at=NOW - dt.timedelta(days=3 * day + 1))
+
+
 def test_default_search_is_hybrid_and_finds_by_meaning(tmp_path: Path) -> None:
     with open_store(tmp_path) as store:
         assert isinstance(store.embedder, StaticEmbedder)
-        for fact in FACTS:
-            store.store(fact)
+        store_facts(store)
         hits = store.search("what does the user like to eat")
         assert hits[0].content == "User is vegetarian and loves Italian food"
         assert hits[0].vector_score is not None and hits[0].relevance == 1.0
@@ -50,8 +55,7 @@ def test_default_search_is_hybrid_and_finds_by_meaning(tmp_path: Path) -> None:
 
 def test_vector_mode_uses_meaning_only(tmp_path: Path) -> None:
     with open_store(tmp_path) as store:
-        for fact in FACTS:
-            store.store(fact)
+        store_facts(store)
         hits = store.search("what music does the user listen to", mode="vector")
         assert "Radiohead" in hits[0].content
         assert all(h.text_score is None for h in hits)
@@ -109,7 +113,7 @@ def test_reindex_switches_embedder_for_every_persona(tmp_path: Path) -> None:
 def test_embedder_failure_keeps_the_memory_until_reindex(tmp_path: Path) -> None:
     flaky = FlakyEmbedder()
     with open_store(tmp_path, embedder=flaky) as store:
-        store.store("User is vegetarian and loves Italian food")  # claims the store
+        store.store("User is vegetarian and loves Italian food", at="2025-01-01")  # claims the store
         flaky.broken = True
         with pytest.warns(EmbedderWarning, match="without a vector"):
             nurse = store.store("User works as a nurse at the city hospital")
@@ -141,6 +145,35 @@ def test_update_embeds_the_new_content(tmp_path: Path) -> None:
         hits = store.search("portuguese coast", mode="vector")
         assert hits[0].id == new.id
         assert old.id not in [h.id for h in hits]
+
+
+def test_an_answer_is_found_through_the_question_it_answers(tmp_path: Path) -> None:
+    said = NOW - dt.timedelta(days=10)
+    with open_store(tmp_path) as store:
+        store.store("Caroline: I finally finished the painting for the school auction", at=said)
+        store.store("Melanie: Wow! What did you paint?", at=said + dt.timedelta(minutes=1))
+        answer = store.store("Caroline: A sunset over the lake, all orange and pink", at=said + dt.timedelta(minutes=2))
+        store.store("Melanie: We adopted a puppy last week", at=said - dt.timedelta(days=5))
+        store.store("Caroline: My brother moved to Chicago", at=said + dt.timedelta(days=7))
+        question = "What was painted for the school auction?"
+        found = store.search(question)
+        assert answer.id in [h.id for h in found[:3]]
+        hit = next(h for h in found if h.id == answer.id)
+        assert hit.text_score is None  # no word of the question: found through its context
+        without = store.search(question, context=False, mode="text")
+        assert answer.id not in [h.id for h in without]
+        # context is the same conversation only: a day later is another one
+        later = store.store("Caroline: Yes, it sold for a lot!", at=said + dt.timedelta(days=1))
+        assert later.id not in [h.id for h in store.search(question, mode="text")]
+
+
+def test_context_respects_filters(tmp_path: Path) -> None:
+    with open_store(tmp_path) as store:
+        store.store("Melanie: What did you paint?", tags=["chat"], at=NOW)
+        answer = store.store("Caroline: A sunset over the lake", tags=["chat"], at=NOW)
+        private = store.store("Caroline: my PIN hint is the lake house", tags=["private"], at=NOW)
+        ids = [h.id for h in store.search("what did you paint", tags="chat", mode="text")]
+        assert answer.id in ids and private.id not in ids
 
 
 def test_unrelated_memories_are_not_returned_for_a_nonsense_query(tmp_path: Path) -> None:

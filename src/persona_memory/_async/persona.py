@@ -227,14 +227,19 @@ class AsyncPersonaStore:
         until: dt.datetime | dt.date | str | None = None,
         match: str = "any",
         mode: str = "hybrid",
+        context: bool = True,
+        weighted: bool = True,
     ) -> list[SearchHit]:
         """Memories relevant to ``query`` (plain words, not query syntax), best first.
 
         ``mode="hybrid"`` (default) fuses full-text relevance (BM25 with stemming: "eating"
         finds "eat") with semantic similarity from the embedder ("what does the user like to
         eat" finds "User is vegetarian and loves Italian food"); ``"text"`` and ``"vector"``
-        use one side only. Relevance is then weighted by importance and time decay (see
-        :mod:`persona_memory.scoring`). Filters as in :meth:`retrieve`. Each hit counts as accessed.
+        use one side only. With ``context`` (default) a memory also ranks by the memories
+        stored just before and after it in the same conversation (within an hour): an answer
+        is found through the question it answers. Relevance is then weighted by importance and
+        time decay (see :mod:`persona_memory.scoring`) unless ``weighted`` is False. Filters as
+        in :meth:`retrieve`. Each hit counts as accessed.
         """
         if not isinstance(query, str):
             raise InvalidInputError("query", query, "must be a string")
@@ -249,10 +254,15 @@ class AsyncPersonaStore:
             return []
         candidates = await self.backend.candidates(
             self.persona,
-            Query(filters=filters, text=query if mode != "vector" else None, vector=vector, k=k),
+            Query(
+                filters=filters, text=query if mode != "vector" else None, vector=vector, k=k,
+                context=scoring.CONTEXT_RADIUS if context else 0, context_window=scoring.CONTEXT_WINDOW,
+            ),
         )
         floor = float(getattr(self.embedder, "min_similarity", 0.0))
-        ranked = scoring.rank_for_search(candidates, now.timestamp(), limit, min_similarity=floor)
+        ranked = scoring.rank_for_search(
+            candidates, now.timestamp(), limit, min_similarity=floor, k=k, weigh=weighted
+        )
         records = await self._load_and_touch([c for c, _s, _r in ranked], now)
         by_id = {r.id: r for r in records}
         return [

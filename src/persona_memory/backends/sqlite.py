@@ -46,8 +46,9 @@ from ..errors import (
 from ..models import Candidate, MemoryRecord, MemoryType, Query, Stats, Vector, from_epoch
 from ..text import fts5_match
 from ..validation import content_hash
-from ..vectors import to_blob, top_k
+from ..vectors import to_blob, top_k_scores
 from ._sync.base import Backend
+from .sqlite_context import TimelineCache
 from .sqlite_schema import MIGRATIONS
 from .sqlite_vectors import VectorCache, bump_epoch
 
@@ -118,6 +119,7 @@ class SQLiteBackend(Backend):
         self._connections: list[sqlite3.Connection] = []
         self._writes = 0  # writes committed through this object (part of the cache token)
         self._vectors = VectorCache()
+        self._timeline = TimelineCache()
 
     def _conn(self, *, for_write: bool = False) -> sqlite3.Connection:
         if self._pid != os.getpid():
@@ -480,57 +482,102 @@ class SQLiteBackend(Backend):
             sql = f"SELECT {_CANDIDATE_COLUMNS}, NULL, NULL FROM memories m WHERE {where}"
             rows = self._read("retrieve", lambda c: c.execute(sql, params).fetchall())
             return [Candidate(*row) for row in rows]
-        found: dict[str, Candidate] = {}
+        return self._read("search", lambda c: self._search(c, persona, query, where, params), snapshot=True)
+
+    def _search(
+        self, c: sqlite3.Connection, persona: str, query: Query, where: str, params: list[Any]
+    ) -> list[Candidate]:
+        # rowid -> [id, importance, created_at, access_count, text_score, vector_score]
+        found: dict[int, list[Any]] = {}
         match = fts5_match(query.text) if query.text is not None else None
         if match is not None:
             # bm25() is lower-is-better; negate it so that higher is better, as the contract says
             sql = (
-                f"SELECT {_CANDIDATE_COLUMNS}, -bm25(memories_fts, 1.0, 0.5) AS score, NULL "
+                f"SELECT m.rowid, {_CANDIDATE_COLUMNS}, -bm25(memories_fts, 1.0, 0.5) AS score "
                 f"FROM memories_fts JOIN memories m ON m.rowid = memories_fts.rowid "
                 f"WHERE memories_fts MATCH ? AND {where} ORDER BY score DESC LIMIT ?"
             )
-            text_params = [match, *params, query.k]
-            rows = self._read("search", lambda c: c.execute(sql, text_params).fetchall())
-            found = {row[0]: Candidate(*row) for row in rows}
-        if query.vector is not None:
-            for candidate in self._read("search", lambda c: self._nearest(c, persona, query, where, params)):
-                text_hit = found.get(candidate.id)
-                found[candidate.id] = (
-                    replace(text_hit, vector_score=candidate.vector_score) if text_hit else candidate
+            for row in c.execute(sql, [match, *params, query.k]):
+                found[row[0]] = [*row[1:], None]
+        cosine = self._cosines(c, persona, query.vector)
+        if cosine is not None:
+            for rowid, score in self._nearest(c, cosine, query.k, where, params):
+                found.setdefault(rowid, [None, None, None, None, None, None])[5] = score
+        context = {} if query.context <= 0 or not found else self._context(c, persona, query, found, where, params)
+        missing = [rowid for rowid, row in found.items() if row[0] is None]
+        for start in range(0, len(missing), 500):  # rows known only by rowid so far
+            chunk = missing[start : start + 500]
+            for row in c.execute(
+                f"SELECT m.rowid, {_CANDIDATE_COLUMNS} FROM memories m "
+                f"WHERE m.rowid IN ({','.join('?' * len(chunk))})",
+                chunk,
+            ):
+                found[row[0]][:4] = row[1:]
+        if cosine is not None:  # every candidate carries its cosine, matches by text too
+            lacking = [rowid for rowid, row in found.items() if row[5] is None]
+            for rowid, cos in zip(lacking, cosine.lookup(lacking), strict=True):
+                found[rowid][5] = cos
+        ids = {rowid: row[0] for rowid, row in found.items()}
+        result = []
+        for rowid, (memory_id, importance, created, accesses, text, vector) in found.items():
+            before, after = context.get(rowid, ((), ()))
+            result.append(
+                Candidate(
+                    memory_id, importance, created, accesses, text, vector,
+                    before=tuple(ids[r] for r in before if r in ids),
+                    after=tuple(ids[r] for r in after if r in ids),
                 )
-        return list(found.values())
+            )
+        return result
+
+    def _cosines(self, c: sqlite3.Connection, persona: str, vector: Vector | None) -> _Cosines | None:
+        if vector is None:
+            return None
+        rowids, matrix = self._vectors.get(c, persona)
+        if len(rowids) and vector.shape[0] != matrix.shape[1]:
+            raise BackendError(
+                f"query vector has {vector.shape[0]} dimensions, the store's have {matrix.shape[1]}"
+            )
+        return _Cosines(rowids, matrix @ vector if len(rowids) else np.empty(0, dtype=np.float32))
 
     def _nearest(
-        self, c: sqlite3.Connection, persona: str, query: Query, where: str, params: list[Any]
-    ) -> list[Candidate]:
-        rowids, matrix = self._vectors.get(c, persona)
-        if not len(rowids) or query.vector is None:
+        self, c: sqlite3.Connection, cosine: _Cosines, k: int, where: str, params: list[Any]
+    ) -> list[tuple[int, float]]:
+        if not len(cosine.rowids):
             return []
-        if query.vector.shape[0] != matrix.shape[1]:
-            raise BackendError(
-                f"query vector has {query.vector.shape[0]} dimensions, the store's have {matrix.shape[1]}"
-            )
         mask = None
         if where != _ACTIVE_ONLY:  # filters beyond persona/active: ask SQL which rows qualify
-            allowed = [r for (r,) in c.execute(f"SELECT m.rowid FROM memories m WHERE {where}", params)]
-            mask = np.isin(rowids, np.asarray(allowed, dtype=np.int64))
-        idx, scores = top_k(matrix, query.vector, query.k, mask)
-        if not len(idx):
-            return []
-        chosen = [int(r) for r in rowids[idx]]
-        score_of = dict(zip(chosen, (float(x) for x in scores), strict=True))
-        rows = c.execute(
-            f"SELECT m.rowid, {_CANDIDATE_COLUMNS} FROM memories m "
-            f"WHERE m.rowid IN ({','.join('?' * len(chosen))})",
-            chosen,
-        ).fetchall()
-        return [
-            Candidate(
-                id=row[1], importance=row[2], created_at=row[3], access_count=row[4],
-                vector_score=score_of[row[0]],
-            )
-            for row in rows
-        ]
+            mask = np.isin(cosine.rowids, self._allowed(c, where, params))
+        idx, scores = top_k_scores(cosine.scores, k, mask)
+        return [(int(r), float(s)) for r, s in zip(cosine.rowids[idx], scores, strict=True)]
+
+    def _context(
+        self, c: sqlite3.Connection, persona: str, query: Query, found: dict[int, list[Any]],
+        where: str, params: list[Any],
+    ) -> dict[int, tuple[list[int], list[int]]]:
+        """Neighbours of every match (see ``Query.context``); adds them to ``found``."""
+        timeline = self._timeline.get(c, persona)
+        context = timeline.around(found.keys(), query.context, query.context_window)
+        near = {r for before, after in context.values() for r in (*before, *after)} - found.keys()
+        if near and where != _ACTIVE_ONLY:
+            allowed = set(self._allowed(c, where, params, list(near)).tolist())
+            near &= allowed
+            context = {
+                rowid: ([r for r in before if r in found or r in allowed], [r for r in after if r in found or r in allowed])
+                for rowid, (before, after) in context.items()
+            }
+        for rowid in near:
+            found[rowid] = [None, None, None, None, None, None]
+        return context
+
+    def _allowed(
+        self, c: sqlite3.Connection, where: str, params: list[Any], among: list[int] | None = None
+    ) -> np.ndarray:
+        sql = f"SELECT m.rowid FROM memories m WHERE {where}"
+        if among is not None:
+            sql += f" AND m.rowid IN ({','.join('?' * len(among))})"
+            params = [*params, *among]
+        return np.asarray([r for (r,) in c.execute(sql, params)], dtype=np.int64)
 
     def touch(self, persona: str, ids: Sequence[str], at: dt.datetime) -> None:
         if not ids:
@@ -658,6 +705,23 @@ class SQLiteBackend(Backend):
             lambda c: c.execute("SELECT DISTINCT persona FROM memories ORDER BY persona").fetchall(),
         )
         return [row[0] for row in rows]
+
+
+class _Cosines:
+    """A query's cosine with every stored vector of a persona (rows in rowid order)."""
+
+    def __init__(self, rowids: np.ndarray, scores: np.ndarray) -> None:
+        self.rowids = rowids
+        self.scores = scores
+
+    def lookup(self, rowids: list[int]) -> list[float | None]:
+        """The cosine of each rowid (None: it has no vector)."""
+        if not rowids or not len(self.rowids):
+            return [None] * len(rowids)
+        wanted = np.asarray(rowids, dtype=np.int64)
+        i = np.minimum(np.searchsorted(self.rowids, wanted), len(self.rowids) - 1)
+        hit = self.rowids[i] == wanted
+        return [float(s) if h else None for s, h in zip(self.scores[i].tolist(), hit.tolist(), strict=True)]
 
 
 class _Busy(Exception):

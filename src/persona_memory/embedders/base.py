@@ -66,12 +66,15 @@ def checked(vectors: object, count: int, dimension: int, who: str) -> np.ndarray
         array = np.asarray(vectors, dtype=np.float32)
     except (TypeError, ValueError) as exc:
         raise EmbedderError(f"{who} returned something that is not a matrix of numbers ({exc})") from exc
-    if array.ndim != 2 or array.shape != (count, dimension):
+    if array.shape != (count, dimension):
         raise EmbedderError(
             f"{who} returned an array of shape {array.shape}; expected ({count}, {dimension})"
         )
-    if not np.isfinite(array).all():
+    squares = np.einsum("ij,ij->i", array, array)
+    if not np.isfinite(squares).all():  # a NaN or infinity anywhere shows in its row's norm
         raise EmbedderError(f"{who} returned NaN or infinite values")
-    norms = np.linalg.norm(array, axis=1, keepdims=True)
+    if np.all((np.abs(squares - 1.0) < 1e-4) | (squares == 0.0)):
+        return array  # already unit rows: the common case, keep it cheap
+    norms = np.sqrt(squares)[:, None]
     unit: np.ndarray = np.divide(array, norms, out=np.zeros_like(array), where=norms > 0)
     return unit

@@ -59,20 +59,18 @@ class StaticEmbedder:
     def _embed(self, texts: Sequence[str]) -> np.ndarray:
         tokenizer, table, unk = _load(self.path)
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        if not texts:
-            return out
-        encodings = tokenizer.encode_batch_fast(list(texts), add_special_tokens=False)
-        ids_per_text = [[i for i in e.ids if i != unk][:MAX_TOKENS] for e in encodings]
-        lengths = np.fromiter((len(ids) for ids in ids_per_text), dtype=np.int64, count=len(texts))
-        nonempty = lengths > 0
-        if not nonempty.any():
-            return out
-        flat = np.fromiter((i for ids in ids_per_text for i in ids), dtype=np.int64, count=int(lengths.sum()))
-        starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
-        # sum each text's rows in one pass; the mean's 1/n cancels in the normalisation
-        sums = np.add.reduceat(table[flat], starts[nonempty], axis=0)
-        norms = np.linalg.norm(sums, axis=1, keepdims=True)
-        out[nonempty] = np.divide(sums, norms, out=np.zeros_like(sums), where=norms > 0)
+        if len(texts) == 1:  # the common case (one memory, one query): no batch machinery
+            encodings = [tokenizer.encode(texts[0], add_special_tokens=False)]
+        else:
+            encodings = tokenizer.encode_batch_fast(list(texts), add_special_tokens=False)
+        for row, encoding in enumerate(encodings):
+            ids = [i for i in encoding.ids if i != unk][:MAX_TOKENS]
+            if ids:
+                # the mean's 1/n cancels in the normalisation
+                total = table[ids].sum(axis=0)
+                norm = float(np.sqrt(total @ total))
+                if norm > 0:
+                    out[row] = total / norm
         return out
 
     def __repr__(self) -> str:
@@ -99,7 +97,13 @@ def _load_locked(path: Path) -> tuple[Any, np.ndarray, int]:
     return tokenizer, table, -1 if unk is None else unk
 
 
+_LOADED: dict[Path, tuple[Any, np.ndarray, int]] = {}
+
+
 def _load(path: Path) -> tuple[Any, np.ndarray, int]:
-    with _LOCK:  # functools.cache does not stop two threads loading at once
-        return _load_locked(path)
+    loaded = _LOADED.get(path)
+    if loaded is None:
+        with _LOCK:  # functools.cache does not stop two threads loading at once
+            loaded = _LOADED[path] = _load_locked(path)
+    return loaded
 
