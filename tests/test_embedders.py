@@ -213,3 +213,19 @@ def test_openai_embedder_in_a_store_and_when_the_service_fails(stand_in: str, tm
         OpenAIEmbedder("http://127.0.0.1:9/v1", "m", dimension=3).embed_queries(["x"])  # nothing listens
     with pytest.raises(ConfigError, match="URL"):
         OpenAIEmbedder("localhost:8000", "m")
+
+
+def test_word_cache_gives_the_tokenizers_ids() -> None:
+    from persona_memory.embedders.static import _load
+
+    model = _load(DEFAULT_MODEL)
+    tricky = [
+        "Hey Mel!! Good to see you... How've you been?", "naïve café — Zürich's «best» crème brûlée",
+        "東京で寿司を食べた 🍣 and it was great", "tabs\tand\nnewlines  and   spaces", "e-mail: a_b@c.de (ok?)",
+        "supercalifragilisticexpialidocious antidisestablishmentarianism", "", "   ", "$100 + 5% = ~$105",
+        "word " * 600,
+    ]
+    for text in tricky:
+        expected = [i for i in model.tokenizer.encode(text, add_special_tokens=False).ids if i != model.unk][:512]
+        assert model.token_ids(text) == expected
+        assert model.token_ids(text) == expected  # from the cache the second time

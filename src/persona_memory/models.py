@@ -197,10 +197,11 @@ class Query:
     most ``k`` nearest memories by cosine similarity; with both, the union of the two lists,
     each candidate carrying every score it has (the cosine of a text match too).
 
-    ``context`` > 0 asks for the conversation around each match: the backend also returns,
-    as candidates, up to ``context`` active memories (passing ``filters``) stored just before
-    and just after each text or vector match, in ``(created_at, insertion)`` order and at most
-    ``context_window`` seconds away from it, and lists their ids in the match's
+    ``context`` > 0 asks for the conversation around the best matches: for the first
+    ``context_anchors`` text matches and the first ``context_anchors`` vector matches, the
+    backend also returns, as candidates, up to ``context`` active memories (passing
+    ``filters``) stored just before and just after it, in ``(created_at, insertion)`` order
+    and at most ``context_window`` seconds away, and lists their ids in the match's
     :attr:`Candidate.before` / :attr:`Candidate.after`. Backends that cannot may ignore it.
     """
 
@@ -210,6 +211,7 @@ class Query:
     k: int = 100
     context: int = 0
     context_window: float = 3600.0
+    context_anchors: int = 20
 
 
 @dataclass(frozen=True, slots=True)

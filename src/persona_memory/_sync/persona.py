@@ -258,6 +258,8 @@ class PersonaStore:
             Query(
                 filters=filters, text=query if mode != "vector" else None, vector=vector, k=k,
                 context=scoring.CONTEXT_RADIUS if context else 0, context_window=scoring.CONTEXT_WINDOW,
+                # context around lower matches never reached the top 10 on LoCoMo
+                context_anchors=max(10, limit),
             ),
         )
         floor = float(getattr(self.embedder, "min_similarity", 0.0))

@@ -76,8 +76,9 @@ class TimelineCache:
             empty = Timeline(np.empty(0, dtype=np.float64), np.empty(0, dtype=np.int64))
             cached = _Cached(epoch, 0, empty)
         rows = conn.execute(
+            # +persona: walk the rowid range of new rows, not the persona's index
             "SELECT rowid, created_at FROM memories "
-            "WHERE persona = ? AND superseded_by IS NULL AND rowid > ? ORDER BY created_at, rowid",
+            "WHERE +persona = ? AND superseded_by IS NULL AND rowid > ? ORDER BY created_at, rowid",
             (persona, cached.max_rowid),
         ).fetchall()
         if rows:

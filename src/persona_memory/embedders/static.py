@@ -9,6 +9,7 @@ costs microseconds, needs only numpy and ``tokenizers``, and never touches the n
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Sequence
 from functools import cache
@@ -57,17 +58,13 @@ class StaticEmbedder:
         return self._embed(texts)
 
     def _embed(self, texts: Sequence[str]) -> np.ndarray:
-        tokenizer, table, unk = _load(self.path)
+        model = _load(self.path)
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        if len(texts) == 1:  # the common case (one memory, one query): no batch machinery
-            encodings = [tokenizer.encode(texts[0], add_special_tokens=False)]
-        else:
-            encodings = tokenizer.encode_batch_fast(list(texts), add_special_tokens=False)
-        for row, encoding in enumerate(encodings):
-            ids = [i for i in encoding.ids if i != unk][:MAX_TOKENS]
+        for row, text in enumerate(texts):
+            ids = model.token_ids(text)
             if ids:
                 # the mean's 1/n cancels in the normalisation
-                total = table[ids].sum(axis=0)
+                total = model.table[ids].sum(axis=0)
                 norm = float(np.sqrt(total @ total))
                 if norm > 0:
                     out[row] = total / norm
@@ -77,11 +74,57 @@ class StaticEmbedder:
         return f"<StaticEmbedder {self.id}>"
 
 
+class _Model:
+    """A loaded static model: the token table and a tokenizer with a per-word cache.
+
+    WordPiece never joins text across whitespace, so tokenizing each whitespace-separated
+    chunk on its own gives exactly the ids of the whole text (checked on LoCoMo in the tests);
+    chat reuses words, so most chunks come from the cache: 10x less time than a call into
+    ``tokenizers`` per text.
+    """
+
+    def __init__(self, tokenizer: Any, table: np.ndarray, unk: int) -> None:
+        self.tokenizer = tokenizer
+        self.table = table
+        self.unk = unk
+        self._cache: dict[str, list[int]] = {}
+
+    def token_ids(self, text: str) -> list[int]:
+        cache = self._cache
+        chunks = text.split()
+        if any(chunk not in cache for chunk in chunks):
+            self._learn(text)
+        ids: list[int] = []
+        for chunk in chunks:
+            ids.extend(cache[chunk])
+            if len(ids) >= MAX_TOKENS:
+                return ids[:MAX_TOKENS]
+        return ids
+
+    def _learn(self, text: str) -> None:
+        """Tokenize ``text`` once and remember the ids of each of its chunks (by offsets)."""
+        if len(self._cache) >= _CACHE_WORDS:
+            self._cache.clear()  # crude but bounded; refills with the words in use
+        encoding = self.tokenizer.encode(text, add_special_tokens=False)
+        spans = [(m.end(), m.group()) for m in _CHUNK.finditer(text)]
+        tokens: list[list[int]] = [[] for _span in spans]
+        span = 0
+        for token, (start, _end) in zip(encoding.ids, encoding.offsets, strict=True):
+            while span < len(spans) and start >= spans[span][0]:
+                span += 1
+            if span < len(spans) and token != self.unk:
+                tokens[span].append(token)
+        for (_end, chunk), ids in zip(spans, tokens, strict=True):
+            self._cache[chunk] = ids
+
+
+_CHUNK = re.compile(r"\S+")
+_CACHE_WORDS = 200_000
 _LOCK = threading.Lock()
 
 
 @cache
-def _load_locked(path: Path) -> tuple[Any, np.ndarray, int]:
+def _load_locked(path: Path) -> _Model:
     from tokenizers import Tokenizer
 
     try:
@@ -94,16 +137,15 @@ def _load_locked(path: Path) -> tuple[Any, np.ndarray, int]:
     tokenizer.no_truncation()
     table = q.astype(np.float32) * scales.astype(np.float32)[:, None]
     unk = tokenizer.token_to_id("[UNK]")
-    return tokenizer, table, -1 if unk is None else unk
+    return _Model(tokenizer, table, -1 if unk is None else unk)
 
 
-_LOADED: dict[Path, tuple[Any, np.ndarray, int]] = {}
+_LOADED: dict[Path, _Model] = {}
 
 
-def _load(path: Path) -> tuple[Any, np.ndarray, int]:
+def _load(path: Path) -> _Model:
     loaded = _LOADED.get(path)
     if loaded is None:
         with _LOCK:  # functools.cache does not stop two threads loading at once
             loaded = _LOADED[path] = _load_locked(path)
     return loaded
-
