@@ -157,3 +157,24 @@ def test_vector_index_two_stage_search_above_the_threshold(monkeypatch: pytest.M
         found += len(exact & set(positions))
     assert found / (10 * len(queries)) > 0.9
     assert np.allclose(index.scores(queries[0], np.arange(5)), rows[:5] @ queries[0], atol=1e-5)
+
+
+def test_words_in_most_memories_are_left_out_when_rarer_ones_remain(backend: SQLiteBackend) -> None:
+    for i in range(10):
+        backend.add(record(f"the user said thing number {i}"))
+    pizza = backend.add(record("the user loves pizza"))[0]
+    found = backend.candidates("ada", Query(text="user pizza", k=50))
+    assert [c.id for c in found] == [pizza.id]  # "user" is everywhere: it carries no weight
+    assert len(backend.candidates("ada", Query(text="user", k=50))) == 11  # nothing rarer: kept
+
+
+def test_filtered_text_search_looks_past_the_best_unfiltered_matches(backend: SQLiteBackend) -> None:
+    for i in range(150):
+        backend.add(record(f"apple {i}", tags=("a",)))
+    wanted = [
+        backend.add(record("apple " + " ".join(f"filler{j}" for j in range(30)) + f" {i}", tags=("x",)))[0].id
+        for i in range(3)
+    ]
+    found = backend.candidates("ada", Query(filters=Filters(tags=("x",)), text="apple", k=50))
+    assert sorted(c.id for c in found) == sorted(wanted)
+    assert all(c.text_score is not None and c.text_score > 0 for c in found)

@@ -140,7 +140,12 @@ class VectorIndex:
         head = self._head[: self.size]
         if self._rotation is None:
             return top_k_scores(dot(head, qh), k, mask)
-        shortlist, _ = top_k_scores(dot(head, qh), max(SHORTLIST, 20 * k), mask)
+        rough = dot(head, qh)
+        if mask is not None:
+            rough = np.where(mask, rough, -np.inf)
+        size = min(max(SHORTLIST, 20 * k), self.size)
+        shortlist = np.argpartition(-rough, size - 1)[:size]  # unordered: the rerank orders
+        shortlist = shortlist[np.isfinite(rough[shortlist])]
         exact = dot(head[shortlist], qh) + dot(self._tail[shortlist], qt)
         best, scores = top_k_scores(exact, k)
         return shortlist[best], scores

@@ -15,8 +15,11 @@ def acknowledged(output: str) -> list[list[str]]:
     return [line.split() for line in complete.splitlines() if line]
 
 
-def check(base_path: Path, lines: list[list[str]]) -> tuple[int, list[str]]:
+def check(base_path: Path, lines: list[list[str]], in_flight: int = 1) -> tuple[int, list[str]]:
     """Return (acknowledged writes, problems). Problems empty means nothing was lost.
+
+    ``in_flight``: how many writers were killed; each may have completed one write it never
+    acknowledged.
 
     ``S``/``U`` ids must exist (superseded ones as superseded), ``F`` ids must be gone, ``P``
     keys must hold their value, and each SQLite file must pass ``PRAGMA integrity_check``.
@@ -60,10 +63,13 @@ def check(base_path: Path, lines: list[list[str]]) -> tuple[int, list[str]]:
         found = {r.id: r for r in store.backend.get_records("crash", sorted(present | superseded | gone))}
         changed = [i for i in present if i not in found or not found[i].active]
         changed += [i for i in superseded if i not in found]
-        # The write in flight when the process died (never acknowledged) may have completed:
-        # an update or forget of one live memory, which touches that memory and its earlier
-        # versions. Anything beyond one such family is a lost write.
-        if changed and not any(set(changed) <= _family(live, older) for live in present):
+        # The write in flight when a writer died (never acknowledged) may have completed: an
+        # update or forget of one live memory, which touches that memory and its earlier
+        # versions. Anything beyond one such family per killed writer is a lost write.
+        families = {live: _family(live, older) for live in present}
+        touched = {live for live, family in families.items() if family & set(changed)}
+        covered = set().union(*(families[live] for live in touched)) if touched else set()
+        if changed and (not set(changed) <= covered or len(touched) > in_flight):
             problems += [f"memory {i} lost or changed" for i in changed]
         problems += [f"memory {i} not superseded" for i in superseded if i in found and found[i].active]
         problems += [f"memory {i} forgotten but present" for i in gone if i in found]

@@ -577,7 +577,7 @@ class SQLiteBackend(Backend):
     def _match(self, c: sqlite3.Connection, text: str) -> str | None:
         """The FTS5 expression for ``text``, leaving out words that are in too many memories.
 
-        BM25 gives such words almost no weight (none past half the memories), yet FTS5 scores
+        BM25 gives such words little weight (none past half the memories), yet FTS5 scores
         every memory containing any query word: "Caroline" in a store of Caroline's chats
         made a 10k-memory search take 20 ms. Their count is capped, so checking costs little.
         """
@@ -585,7 +585,8 @@ class SQLiteBackend(Backend):
         if COMMON_SHARE <= 0 or len(quoted) < 2:
             return " OR ".join(quoted) or None
         size = c.execute("SELECT max(rowid) FROM memories").fetchone()[0] or 0
-        cap = max(COMMON_MIN, int(COMMON_SHARE * size))
+        # past half of the memories BM25 gives a word no weight at all (FTS5 clamps its IDF)
+        cap = min(max(COMMON_MIN, int(COMMON_SHARE * size)), size // 2)
         rare = [term for term in quoted if not self._too_common(c, term, size, cap)]
         return " OR ".join(rare or quoted)
 

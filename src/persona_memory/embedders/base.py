@@ -16,6 +16,8 @@ Write your own by implementing :class:`Embedder`::
 
 An embedder whose calls wait on I/O (an HTTP service) may also offer ``aembed_documents`` /
 ``aembed_queries`` coroutines; async stores then await them instead of blocking the event loop.
+It may also set ``min_similarity``: the cosine below which a memory found only by its vector
+is not worth showing (the default embedder uses 0.2; without it, 0.0).
 """
 
 from __future__ import annotations
