@@ -229,3 +229,17 @@ def test_word_cache_gives_the_tokenizers_ids() -> None:
         expected = [i for i in model.tokenizer.encode(text, add_special_tokens=False).ids if i != model.unk][:512]
         assert model.token_ids(text) == expected
         assert model.token_ids(text) == expected  # from the cache the second time
+
+
+def test_static_embedder_is_thread_safe_while_its_word_cache_is_cleared(monkeypatch: pytest.MonkeyPatch) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from persona_memory.embedders import static
+
+    texts = [f"memory {i}: user{i % 37} talked about topic{i % 11} and word{i}" for i in range(400)]
+    embedder = StaticEmbedder()
+    expected = embedder.embed_documents(texts)
+    monkeypatch.setattr(static, "_CACHE_WORDS", 16)  # clears all the time
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda i: embedder.embed_documents([texts[i]])[0], range(len(texts))))
+    assert np.array_equal(np.vstack(results), expected)

@@ -90,21 +90,20 @@ class _Model:
         self._cache: dict[str, list[int]] = {}
 
     def token_ids(self, text: str) -> list[int]:
-        cache = self._cache
         chunks = text.split()
-        if any(chunk not in cache for chunk in chunks):
-            self._learn(text)
+        known = [self._cache.get(chunk) for chunk in chunks]
+        if any(ids is None for ids in known):
+            learned = self._learn(text)  # its own copy: another thread may clear the cache
+            known = [learned[chunk] for chunk in chunks]
         ids: list[int] = []
-        for chunk in chunks:
-            ids.extend(cache[chunk])
+        for chunk_ids in known:
+            ids.extend(chunk_ids)  # type: ignore[arg-type]
             if len(ids) >= MAX_TOKENS:
                 return ids[:MAX_TOKENS]
         return ids
 
-    def _learn(self, text: str) -> None:
-        """Tokenize ``text`` once and remember the ids of each of its chunks (by offsets)."""
-        if len(self._cache) >= _CACHE_WORDS:
-            self._cache.clear()  # crude but bounded; refills with the words in use
+    def _learn(self, text: str) -> dict[str, list[int]]:
+        """Tokenize ``text`` once; remember and return the ids of each of its chunks (by offsets)."""
         encoding = self.tokenizer.encode(text, add_special_tokens=False)
         spans = [(m.end(), m.group()) for m in _CHUNK.finditer(text)]
         tokens: list[list[int]] = [[] for _span in spans]
@@ -114,8 +113,11 @@ class _Model:
                 span += 1
             if span < len(spans) and token != self.unk:
                 tokens[span].append(token)
-        for (_end, chunk), ids in zip(spans, tokens, strict=True):
-            self._cache[chunk] = ids
+        learned = {chunk: ids for (_end, chunk), ids in zip(spans, tokens, strict=True)}
+        if len(self._cache) >= _CACHE_WORDS:
+            self._cache.clear()  # crude but bounded; refills with the words in use
+        self._cache.update(learned)
+        return learned
 
 
 _CHUNK = re.compile(r"\S+")
