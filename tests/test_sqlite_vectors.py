@@ -178,3 +178,31 @@ def test_filtered_text_search_looks_past_the_best_unfiltered_matches(backend: SQ
     found = backend.candidates("ada", Query(filters=Filters(tags=("x",)), text="apple", k=50))
     assert sorted(c.id for c in found) == sorted(wanted)
     assert all(c.text_score is not None and c.text_score > 0 for c in found)
+
+
+def _at(minutes: float) -> dt.datetime:
+    return NOW + dt.timedelta(minutes=minutes)
+
+
+def test_context_neighbours_follow_time_order_and_other_writers(tmp_path: Path) -> None:
+    reader, writer = SQLiteBackend(tmp_path / "c.db"), SQLiteBackend(tmp_path / "c.db")
+
+    def add(content: str, minutes: float) -> str:
+        rec = MemoryRecord(new_memory_id(), "ada", content, MemoryType.GENERAL, (), 0.5, _at(minutes))
+        return writer.add(rec)[0].id
+
+    question = add("what did you paint", 0)
+    answer = add("a sunset over the lake", 1)
+    query = Query(text="paint", k=10, context=2, context_window=3600)
+    hit = next(c for c in reader.candidates("ada", query) if c.id == question)
+    assert hit.after == (answer,) and hit.before == ()
+    earlier = add("I finished a painting", -1)  # stored later, said earlier: goes before
+    far = add("next week's plans", 60 * 24)  # a day later: another conversation
+    hit = next(c for c in reader.candidates("ada", query) if c.id == question)
+    assert hit.before == (earlier,) and hit.after == (answer,)
+    assert far not in {c.id for c in reader.candidates("ada", query)}
+    writer.forget("ada", [answer])  # removed: the reader reloads its timeline
+    hit = next(c for c in reader.candidates("ada", query) if c.id == question)
+    assert hit.after == ()
+    reader.close()
+    writer.close()
