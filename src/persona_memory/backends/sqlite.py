@@ -44,9 +44,11 @@ from ..errors import (
     StoreReadOnlyError,
 )
 from ..models import Candidate, MemoryRecord, MemoryType, Query, Stats, Vector, from_epoch
+from ..records import reinforced
 from ..text import fts5_match
 from ..validation import content_hash
 from ..vectors import to_blob, top_k
+from . import files
 from ._sync.base import Backend
 from .sqlite_schema import MIGRATIONS
 from .sqlite_vectors import VectorCache, bump_epoch
@@ -70,16 +72,7 @@ _ACTIVE_ONLY = "m.persona = ? AND m.superseded_by IS NULL"  # what _filter_sql g
 def path_from_url(url: str) -> Path:
     """``sqlite:///abs/path.db`` -> ``/abs/path.db``; ``sqlite:///~/x.db`` -> ``$HOME/x.db``;
     ``sqlite://rel/x.db`` -> ``rel/x.db`` (relative to the working directory)."""
-    if not url.startswith("sqlite://"):
-        raise ConfigError(f"not a sqlite URL: {url!r} (expected sqlite:///path/to/file.db)")
-    rest = url[len("sqlite://") :]
-    if rest.startswith("/~"):
-        rest = rest[1:]
-    elif rest.startswith("//"):  # sqlite:////abs/path (SQLAlchemy style) is the same file
-        rest = "/" + rest.lstrip("/")
-    if not rest or rest == "/":
-        raise ConfigError(f"sqlite URL {url!r} names no file (expected sqlite:///path/to/file.db)")
-    return Path(rest).expanduser()
+    return files.path_from_url(url, "sqlite", "sqlite:///path/to/file.db")
 
 
 class SQLiteBackend(Backend):
@@ -161,7 +154,7 @@ class SQLiteBackend(Backend):
     def _open_read_write(self) -> sqlite3.Connection:
         with self._translate("open"):
             try:
-                _make_private_dirs(self.path.parent)
+                files.make_private_dirs(self.path.parent)
                 if not self.path.exists():
                     # create it 0600 ourselves; SQLite gives -wal and -shm the same mode
                     os.close(os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600))
@@ -597,6 +590,11 @@ class SQLiteBackend(Backend):
             for record in records:
                 if c.execute("SELECT 1 FROM memories WHERE id = ?", (record.id,)).fetchone():
                     continue
+                if record.active and c.execute(
+                    "SELECT 1 FROM memories WHERE persona = ? AND content_hash = ? AND superseded_by IS NULL",
+                    (record.persona, content_hash(record.content)),
+                ).fetchone():
+                    continue  # the same memory is already here under another id
                 _insert(c, record)
                 added += 1
             return added
@@ -664,16 +662,6 @@ class _Busy(Exception):
     """Internal: the store was busy; retried by ``_retry`` until the deadline."""
 
 
-def _make_private_dirs(directory: Path) -> None:
-    """Create ``directory`` and any missing parents with mode 0700 (memories are private)."""
-    missing = []
-    while not directory.exists():
-        missing.append(directory)
-        directory = directory.parent
-    for path in reversed(missing):
-        path.mkdir(mode=0o700, exist_ok=True)
-
-
 def _is_permission(exc: sqlite3.Error) -> bool:
     return "readonly" in str(exc).lower() or "permission" in str(exc).lower()
 
@@ -733,26 +721,27 @@ def _insert_or_reinforce(
         _insert(c, record, vector)
         return record, True
     rowid, existing = row[0], _record(row[1:])
-    tags = existing.tags + tuple(t for t in record.tags if t not in existing.tags)
-    importance = max(existing.importance, record.importance)
-    accessed = record.created_at if existing.last_accessed is None else max(
-        existing.last_accessed, record.created_at
-    )
+    merged = reinforced(existing, record)
+    assert merged.last_accessed is not None
     c.execute(
         "UPDATE memories SET tags = ?, importance = ?, access_count = access_count + 1, "
         "last_accessed = ? WHERE rowid = ?",
-        (json.dumps(list(tags), ensure_ascii=False), importance, accessed.timestamp(), rowid),
+        (
+            json.dumps(list(merged.tags), ensure_ascii=False),
+            merged.importance,
+            merged.last_accessed.timestamp(),
+            rowid,
+        ),
     )
     c.executemany(
         "INSERT OR IGNORE INTO memory_tags (memory_rowid, tag) VALUES (?, ?)",
-        [(rowid, t) for t in tags],
+        [(rowid, t) for t in merged.tags],
     )
     if vector is not None and c.execute(
         "INSERT OR IGNORE INTO memory_vectors (memory_rowid, vector) VALUES (?, ?)", (rowid, to_blob(vector))
     ).rowcount:
         bump_epoch(c)  # an older row gained a vector: not an append
-    reinforced = replace(existing, tags=tags, importance=importance).accessed(accessed)
-    return reinforced, False
+    return merged, False
 
 
 def _filter_sql(persona: str, query: Query) -> tuple[str, list[Any]]:
