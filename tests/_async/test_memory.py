@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -55,3 +56,22 @@ async def test_write_through_to_every_database_and_read_from_first_that_has_it(t
         assert await only_fast.get("k") is None
 
 
+
+
+async def test_redis_as_a_shared_fast_tier_in_front_of_sqlite(tmp_path: Path, backend_url) -> None:
+    fast, durable = backend_url("redis"), f"sqlite:///{tmp_path / 'durable.db'}"
+    async with AsyncMemory("bot", databases=[fast, durable]) as memory:
+        await memory.put("user", {"name": "Ada", "since": dt.date(2024, 1, 2)})
+        await memory.put("session", "temporary", ttl=3600)
+        assert await memory.get("user") == {"name": "Ada", "since": dt.date(2024, 1, 2)}
+    # another host sees it through the shared tier alone
+    async with AsyncMemory("bot", databases=[fast]) as other_host:
+        assert await other_host.get("user") == {"name": "Ada", "since": dt.date(2024, 1, 2)}
+        assert await other_host.delete("user") is True  # e.g. evicted from the fast tier
+    async with AsyncMemory("bot", databases=[fast, durable]) as memory:
+        assert await memory.get("user") == {"name": "Ada", "since": dt.date(2024, 1, 2)}  # falls through
+        assert await memory.keys() == ["session", "user"]
+        assert await memory.delete("user") is True
+    async with AsyncMemory("bot", databases=[durable]) as only_durable:
+        assert await only_durable.get("user") is None
+        assert await only_durable.get("session") == "temporary"

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -56,3 +57,22 @@ def test_write_through_to_every_database_and_read_from_first_that_has_it(tmp_pat
         assert only_fast.get("k") is None
 
 
+
+
+def test_redis_as_a_shared_fast_tier_in_front_of_sqlite(tmp_path: Path, backend_url) -> None:
+    fast, durable = backend_url("redis"), f"sqlite:///{tmp_path / 'durable.db'}"
+    with Memory("bot", databases=[fast, durable]) as memory:
+        memory.put("user", {"name": "Ada", "since": dt.date(2024, 1, 2)})
+        memory.put("session", "temporary", ttl=3600)
+        assert memory.get("user") == {"name": "Ada", "since": dt.date(2024, 1, 2)}
+    # another host sees it through the shared tier alone
+    with Memory("bot", databases=[fast]) as other_host:
+        assert other_host.get("user") == {"name": "Ada", "since": dt.date(2024, 1, 2)}
+        assert other_host.delete("user") is True  # e.g. evicted from the fast tier
+    with Memory("bot", databases=[fast, durable]) as memory:
+        assert memory.get("user") == {"name": "Ada", "since": dt.date(2024, 1, 2)}  # falls through
+        assert memory.keys() == ["session", "user"]
+        assert memory.delete("user") is True
+    with Memory("bot", databases=[durable]) as only_durable:
+        assert only_durable.get("user") is None
+        assert only_durable.get("session") == "temporary"
