@@ -44,11 +44,13 @@ class BackendSpec:
     requires: tuple[str, ...] = ()  # importable modules the backend needs (checked by `state`)
     #: what ``version()`` reports: distribution names, or ``"module:attribute"`` paths
     versions: tuple[str, ...] = ()
+    #: the distribution that provides the backend (a third party names its own)
+    package: str = "persona-memory"
 
     def install_hint(self) -> str:
         if self.extra is None:
-            return "it is part of the core install"
-        return f"pip install 'persona-memory[{self.extra}]'"
+            return f"pip install '{self.package}'"
+        return f"pip install '{self.package}[{self.extra}]'"
 
     def state(self) -> str:
         """``"ready"`` or ``"missing extra: pip install ..."`` (imports only the driver modules)."""
