@@ -28,6 +28,30 @@ ENV_VARS = (
 SERVER_ENV = {"redis": "PMEM_TEST_REDIS_URL", "postgres": "PMEM_TEST_POSTGRES_URL"}
 
 
+BACKENDS = ("sqlite", "jsonl", "redis", "postgres")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--backend", action="append", choices=BACKENDS, default=[],
+        help="run the backend-parametrized tests for this backend only (repeatable)",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    wanted = set(config.getoption("--backend"))
+    if not wanted:
+        return
+    keep, drop = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        param = callspec.params.get("make_backend") if callspec is not None else None
+        (drop if param in BACKENDS and param not in wanted else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 @pytest.fixture(autouse=True)
 def clean_environ(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """No test touches ~/.openclaw: the base path points into the test's tmp_path."""

@@ -27,11 +27,15 @@ def run_trial(base: Path, seed: int) -> tuple[int, list[str]]:
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(0.4 + rng.random() * 1.2)  # start-up, then a random moment mid-write
+    # wait for the first acknowledged write (start-up takes ~1 s on a loaded machine), then
+    # kill at a random moment mid-write
+    assert child.stdout is not None
+    first = child.stdout.readline()
+    time.sleep(rng.random() * 1.2)
     child.send_signal(signal.SIGKILL)
     out, err = child.communicate()
     assert child.returncode == -signal.SIGKILL, err
-    return check(base, acknowledged(out))
+    return check(base, acknowledged(first + out))
 
 
 @pytest.mark.parametrize("seed", range(TRIALS))
