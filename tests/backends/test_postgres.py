@@ -151,3 +151,15 @@ def test_a_backend_used_before_fork_works_in_the_child_and_the_parent(backend_ur
     assert os.waitstatus_to_exitcode(status) == 0
     assert backend.kv_keys("ns") == ["child", "parent"]  # the parent's connections survived the child
     backend.close()
+
+
+def test_a_pickled_backend_reopens_itself(backend_url: Callable[[str], str]) -> None:
+    import pickle
+
+    backend = open_backend(backend_url("postgres"), Backend)
+    backend.kv_put("ns", "k", '"v"')
+    copy = pickle.loads(pickle.dumps(backend))  # e.g. handed to a multiprocessing worker
+    assert isinstance(copy, PostgresBackend) and copy.schema == backend.schema
+    assert copy.kv_get("ns", "k") == '"v"'
+    copy.close()
+    backend.close()

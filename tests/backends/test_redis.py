@@ -61,3 +61,14 @@ def test_unreachable_server_is_a_clear_error() -> None:
     with pytest.raises(BackendUnavailableError, match=f"cannot reach Redis at redis://:\\*\\*\\*@127.0.0.1:{port}/0") as info:
         backend.kv_get("ns", "k")
     assert "secret" not in str(info.value) and "secret" not in repr(backend)
+
+
+def test_a_pickled_backend_reopens_itself(backend_url: Callable[[str], str]) -> None:
+    import pickle
+
+    backend = open_backend(backend_url("redis"), Backend)
+    backend.kv_put("ns", "k", '"v"')
+    copy = pickle.loads(pickle.dumps(backend))  # e.g. handed to a multiprocessing worker
+    assert copy.kv_get("ns", "k") == '"v"' and copy.prefix == backend.prefix
+    copy.close()
+    backend.close()

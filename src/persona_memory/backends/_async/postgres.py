@@ -22,10 +22,11 @@ PostgreSQL 12 or later with the pgvector extension available (the library runs
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Generator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 
 import numpy as np
@@ -161,8 +162,8 @@ class AsyncPostgresBackend(AsyncBackend):
         # pgvector >= 0.8 can keep scanning the HNSW index until k rows pass the filters
         self._iterative_scan = row is not None and tuple(int(p) for p in str(row[0]).split(".")[:2]) >= (0, 8)
 
-    @contextmanager
-    def _translate(self, operation: str, *, signal: bool = True) -> Iterator[None]:
+    @contextlib.contextmanager
+    def _translate(self, operation: str, *, signal: bool = True) -> Generator[None, None, None]:
         """Map psycopg errors to ours (the password never appears in a message)."""
         try:
             yield
