@@ -39,6 +39,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -91,12 +92,14 @@ class HashingEmbedder:
             self._cache[word] = vector
         return vector
 
-    def embed(self, texts: Sequence[str]) -> list[np.ndarray]:
+    def embed_documents(self, texts: Sequence[str]) -> list[np.ndarray]:
         out = []
         for text in texts:
             words = [w for w in text.lower().replace("(", " ").replace(")", " ").split() if not w.isdigit()]
             out.append(normalize(np.sum([self._word(w) for w in words], axis=0)))
         return out
+
+    embed_queries = embed_documents
 
 
 @dataclass
@@ -168,11 +171,11 @@ def run_backend(
     name: str, url: str, sizes: list[int], dim: int, queries: int, seed: int, bulk_above: int | None = None
 ) -> tuple[list[Row], str]:
     store = PersonaStore("bench", url=url)
-    embedder = getattr(store, "embedder", None)
-    uses_store_embedder = embedder is not None and hasattr(embedder, "embed")
+    embedder: Any = getattr(store, "embedder", None)
+    uses_store_embedder = embedder is not None
     if not uses_store_embedder:
         embedder = HashingEmbedder(dim)
-    source = f"store embedder {getattr(embedder, 'name', type(embedder).__name__)}" if uses_store_embedder else HashingEmbedder.name
+    source = f"the store's embedder {embedder.id}" if uses_store_embedder else HashingEmbedder.name
     make = sentences(seed)
     ids: list[str] = []
     vectors: list[np.ndarray] = []
@@ -181,11 +184,11 @@ def run_backend(
     for size in sizes:
         started = time.perf_counter()
         batch = 256
-        bulk = name == "postgres" and bulk_above is not None and size > bulk_above and not uses_store_embedder
-        if bulk:
+        bulk = name == "postgres" and bulk_above is not None and size > bulk_above
+        embed_seconds = 0.0
+        if bulk:  # ingest/s then counts the embedding too, as store() would
             texts = [make() for _ in range(size - done)]
-            new_vectors = embedder.embed(texts)  # type: ignore[union-attr]
-            started = time.perf_counter()
+            new_vectors = embedder.embed_documents(texts)
             ids.extend(bulk_load(store, texts, new_vectors))
             vectors.extend(new_vectors)
             done = size
@@ -194,15 +197,17 @@ def run_backend(
             if uses_store_embedder:  # the public API embeds by itself
                 for text in texts:
                     ids.append(store.store(text).id)
-                vectors.extend(embedder.embed(texts))  # type: ignore[union-attr]
+                t0 = time.perf_counter()  # the bench's own copy of the vectors, for recall: not ingest
+                vectors.extend(embedder.embed_documents(texts))
+                embed_seconds += time.perf_counter() - t0
             else:
-                for text, vector in zip(texts, embedder.embed(texts), strict=True):  # type: ignore[union-attr]
+                for text, vector in zip(texts, embedder.embed_documents(texts), strict=True):
                     now = utcnow()
                     record = MemoryRecord(new_memory_id(), "bench", text, MemoryType.GENERAL, (), 0.5, now)
                     ids.append(store.backend.add(record, vector)[0].id)
                     vectors.append(vector)
             done += len(texts)
-        ingest = (size - (rows[-1].size if rows else 0)) / (time.perf_counter() - started)
+        ingest = (size - (rows[-1].size if rows else 0)) / (time.perf_counter() - started - embed_seconds)
         matrix = np.vstack(vectors)
         text_times, vector_times, recalls = [], [], []
         rng = random.Random(seed + size)
@@ -212,7 +217,7 @@ def run_backend(
             store.search(question, limit=10)
             text_times.append((time.perf_counter() - t0) * 1000)
             t0 = time.perf_counter()
-            query_vector = embedder.embed([question])[0]  # type: ignore[union-attr]
+            query_vector = embedder.embed_queries([question])[0]
             # as search() asks: 50 candidates (ef_search 100 in PostgreSQL), of which the best 10 count
             found = store.backend.candidates("bench", Query(vector=query_vector, k=CANDIDATES))
             top = sorted(found, key=lambda c: -(c.vector_score or -1.0))[:10]
@@ -255,9 +260,9 @@ def main() -> int:
             print(f"{name}: growing to {', '.join(f'{s:,}' for s in sizes)} memories", file=sys.stderr)
             rows, sources[name] = run_backend(name, url, sizes, args.dim, args.queries, args.seed, args.bulk_above)
             results.extend(rows)
-    print(f"\nvectors: {', '.join(f'{k}: {v}' for k, v in sources.items())}; dim {args.dim}; "
+    print(f"\nvectors: {', '.join(f'{k}: {v}' for k, v in sources.items())}; "
           f"{args.queries} queries per size; {CANDIDATES} vector candidates, best 10 compared with exact search")
-    print("\n| backend | memories | ingest/s | text search p50 / p95 ms | vector search p50 / p95 ms "
+    print("\n| backend | memories | ingest/s | search() p50 / p95 ms | vector candidates p50 / p95 ms "
           "| recall@10 vs exact | size MB |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for r in sorted(results, key=lambda r: (r.size, r.backend)):
@@ -270,7 +275,7 @@ def main() -> int:
             small, big = by.get((name, sizes[0])), by.get((name, sizes[-1])) or by.get((name + " (bulk)", sizes[-1]))
             if small is None or big is None:
                 continue
-            print(f"  {name}: x{big.size / small.size:.0f} memories -> text x{big.text_p50 / small.text_p50:.1f}, "
+            print(f"  {name}: x{big.size / small.size:.0f} memories -> search() x{big.text_p50 / small.text_p50:.1f}, "
                   f"vector x{big.vector_p50 / small.vector_p50:.1f}")
     return 0
 

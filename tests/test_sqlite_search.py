@@ -33,10 +33,10 @@ def backend(tmp_path: Path):
 def test_words_in_most_memories_are_left_out_when_rarer_ones_remain(
     backend: SQLiteBackend, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from persona_memory.backends import sqlite
+    from persona_memory import text
 
-    monkeypatch.setattr(sqlite, "SMALL_STORE", 5)  # as if the store were large
-    monkeypatch.setattr(sqlite, "COMMON_MIN", 5)
+    monkeypatch.setattr(text, "SMALL_STORE", 5)  # as if the store were large
+    monkeypatch.setattr(text, "COMMON_MIN", 5)
     for i in range(10):
         backend.add(record(f"the user said thing number {i}"))
     pizza = backend.add(record("the user loves pizza"))[0]

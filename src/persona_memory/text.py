@@ -19,6 +19,28 @@ STOP_WORDS = frozenset(
 )
 
 
+# A query word found in more than this share of the memories (and at least COMMON_MIN) is left
+# out of the full-text match when rarer query words remain: BM25 gives it little weight, yet the
+# engine would score every memory holding it (both backends; see common_word_cap).
+COMMON_SHARE = 0.02
+COMMON_MIN = 200
+SMALL_STORE = 50  # below this, only a word in every memory is common
+
+
+def common_word_cap(size: int) -> int | None:
+    """How many of ``size`` memories a query word may be in and still be matched on.
+
+    ``None`` when the store is too small to call any word common. In a small store only a word
+    every memory holds is common (BM25 gives it no weight); in a larger one, a word in more than
+    ``COMMON_SHARE`` of the memories, and never more than half of them (where BM25's IDF is ~0).
+    """
+    if COMMON_SHARE <= 0 or size < 3:
+        return None
+    if size < SMALL_STORE:
+        return size - 1
+    return min(max(COMMON_MIN, int(COMMON_SHARE * size)), size // 2)
+
+
 def word_set(words: str) -> frozenset[str]:
     """A set of words written as one space-separated string (keeps long word lists readable)."""
     return frozenset(words.split())

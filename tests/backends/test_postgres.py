@@ -5,11 +5,13 @@ from __future__ import annotations
 import multiprocessing as mp
 import socket
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from persona_memory import BackendUnavailableError, ConfigError, Memory, PersonaStore
+from persona_memory.backends import postgres_sql as sql
 from persona_memory.backends._sync.base import Backend
 from persona_memory.backends._sync.postgres import PostgresBackend
 from persona_memory.models import Query
@@ -68,7 +70,7 @@ def test_many_hosts_lose_nothing_and_duplicate_nothing(backend_url: Callable[[st
         assert isinstance(backend, PostgresBackend)
         with backend._transaction("check") as conn:
             applied = conn.execute("SELECT name FROM pmem_migrations").fetchall()
-        assert applied == [("001_initial",)]
+        assert applied == [(name,) for name, _ in sql.MIGRATIONS]  # each once, whoever raced
 
 
 def test_vector_search_uses_the_hnsw_index(backend_url: Callable[[str], str]) -> None:
@@ -79,7 +81,7 @@ def test_vector_search_uses_the_hnsw_index(backend_url: Callable[[str], str]) ->
         backend.add(record(f"memory {i}"), unit(*rng.normal(size=8)))
     target = backend.add(record("the one"), unit(1, 0, 0, 0, 0, 0, 0, 0))[0]
     with backend._transaction("check") as conn:
-        indexes = [row[0] for row in conn.execute("SELECT indexdef FROM pg_indexes WHERE indexname LIKE 'memories_embedding%'")]
+        indexes = [row[0] for row in conn.execute("SELECT indexdef FROM pg_indexes WHERE indexname LIKE 'memories_embedding%' AND schemaname = current_schema()")]
         assert len(indexes) == 1 and "hnsw" in indexes[0] and "vector(8)" in indexes[0]
         assert "vector_cosine_ops" in indexes[0]
         conn.execute("SET LOCAL enable_seqscan = off")  # the query's expression must match the index's
@@ -102,6 +104,49 @@ def test_full_text_is_ranked_in_the_database_with_english_stemming(backend_url: 
         (vector,) = conn.execute("SELECT search::text FROM memories").fetchone() or ("",)
     assert "'run'" in vector and "'children'" in vector and "'school'" in vector
     assert len(backend.candidates("ada", Query(text="runs", k=5))) == 1
+    backend.close()
+
+
+def test_a_schema_of_the_first_release_is_migrated_with_its_memories(
+    backend_url: Callable[[str], str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = backend_url("postgres")
+    with monkeypatch.context() as patch:
+        patch.setattr(sql, "MIGRATIONS", sql.MIGRATIONS[:1])
+        old = open_backend(url, Backend)
+        at = record("x").created_at  # one moment for all, as an import gives: order falls to pk
+        stored = [old.add(replace(record(f"step {i} of the recipe"), created_at=at))[0].id for i in range(3)]
+        old.close()
+    backend = open_backend(url, Backend)
+    assert isinstance(backend, PostgresBackend)
+    found = {c.id: c for c in backend.candidates("ada", Query(text="step", k=1, context=2, context_window=60))}
+    assert set(found) == set(stored)
+    anchor = next(c for c in found.values() if c.before or c.after)
+    assert set(anchor.before + anchor.after) == set(stored) - {anchor.id}
+    with backend._transaction("check") as conn:
+        applied = [row[0] for row in conn.execute("SELECT name FROM pmem_migrations ORDER BY name")]
+        indexes = {row[0] for row in conn.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'memories' AND schemaname = current_schema()")}
+    assert applied == [name for name, _ in sql.MIGRATIONS]
+    assert "memories_timeline" in indexes and "memories_persona_created" not in indexes
+    backend.close()
+
+
+def test_words_in_most_memories_are_scored_but_not_matched_while_rarer_ones_remain(
+    backend_url: Callable[[str], str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from persona_memory import text
+
+    monkeypatch.setattr(text, "SMALL_STORE", 5)  # as if the store were large
+    monkeypatch.setattr(text, "COMMON_MIN", 5)
+    backend = open_backend(backend_url("postgres"), Backend)
+    for i in range(10):
+        backend.add(record(f"the user said thing number {i}"))
+    pizza = backend.add(record("the user loves pizza"))[0]
+    plain = backend.add(record("the chef loves pizza"))[0]
+    found = backend.candidates("ada", Query(text="user pizza", k=50))
+    assert {c.id for c in found} == {pizza.id, plain.id}  # "user" is everywhere: not matched on
+    assert max(found, key=lambda c: c.text_score or 0).id == pizza.id  # but it still counts
+    assert len(backend.candidates("ada", Query(text="user", k=50))) == 11  # nothing rarer: kept
     backend.close()
 
 

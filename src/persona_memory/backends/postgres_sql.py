@@ -72,6 +72,18 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX memories_superseded_by ON memories (superseded_by) WHERE superseded_by IS NOT NULL;
         """,
     ),
+    (
+        "002_timeline",
+        """
+        -- conversation context walks from a match to its neighbours in time order (created_at, pk);
+        -- many memories can share one created_at (an import), so pk is part of the key
+        CREATE INDEX memories_timeline ON memories (persona, created_at, pk) WHERE superseded_by IS NULL;
+        DROP INDEX memories_persona_created;
+        -- room on each page, so that touching a memory (access count) is a HOT update that
+        -- leaves the HNSW and GIN indexes alone: 10 touches took 23 ms at 100k memories
+        ALTER TABLE memories SET (fillfactor = 80);
+        """,
+    ),
 ]
 
 _SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
@@ -125,6 +137,14 @@ def check_schema(name: str) -> str:
 
 #: Document counts for the IDF weights stop here: a word in more memories than this weighs ~0.
 DF_CAP = 10_000
+#: From this many active memories, counts for IDF are reused for COUNT_TTL seconds.
+CACHED_FROM = 10_000
+COUNT_TTL = 300.0
+COUNT_ACTIVE = "SELECT count(*) FROM memories WHERE persona = %s AND superseded_by IS NULL"
+COUNT_HOLDING = (
+    "SELECT count(*) FROM (SELECT 1 FROM memories WHERE persona = %s AND superseded_by IS NULL "
+    "AND search @@ to_tsquery('english', %s) LIMIT %s) hits"
+)
 
 
 def words(text: str) -> list[str]:

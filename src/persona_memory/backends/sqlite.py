@@ -47,7 +47,7 @@ from ..errors import (
 )
 from ..models import Candidate, MemoryRecord, MemoryType, Query, Stats, Vector, from_epoch
 from ..records import reinforced
-from ..text import fts5_match, fts5_terms, terms
+from ..text import common_word_cap, fts5_match, fts5_terms, terms
 from ..validation import content_hash
 from ..vectors import VectorIndex, to_blob
 from . import files
@@ -70,11 +70,6 @@ _COLUMNS = (
     "access_count, last_accessed, superseded_by, supersedes"
 )
 _CANDIDATE_COLUMNS = "m.id, m.importance, m.created_at, m.access_count"
-# A query word found in more than this share of the memories (and at least COMMON_MIN) is left
-# out of full-text search when rarer words remain (see SQLiteBackend._match).
-COMMON_SHARE = 0.02
-COMMON_MIN = 200
-SMALL_STORE = 50  # below this, only a word in every memory is common
 _ACTIVE_ONLY = "m.persona = ? AND m.superseded_by IS NULL"  # what _filter_sql gives with no filters
 # Note: "+persona = ?" below stops SQLite from walking the persona's index (every memory of
 # the persona) when the unique id index finds the few rows wanted directly: 4 ms -> 0.1 ms
@@ -587,18 +582,16 @@ class SQLiteBackend(Backend):
         BM25 gives such words little weight (none past half the memories), yet FTS5 scores
         every memory containing any query word: "Caroline" in a store of Caroline's chats
         made a 10k-memory search take 20 ms. Left out only when a rarer query word remains; in a
-        store of fewer than ``SMALL_STORE`` memories, only words that every memory holds. Counts
+        store of fewer than ``text.SMALL_STORE`` memories, only words that every memory holds. Counts
         are capped, so checking costs little.
         """
         quoted = fts5_terms(text)
-        if COMMON_SHARE <= 0 or len(quoted) < 2:
+        if len(quoted) < 2:
             return " OR ".join(quoted) or None
         size = c.execute("SELECT max(rowid) FROM memories").fetchone()[0] or 0
-        if size < 3:  # too few memories to call any word common
+        cap = common_word_cap(size)
+        if cap is None:
             return " OR ".join(quoted)
-        # in a small store only a word every memory holds is common (BM25 gives it no weight);
-        # past half of a larger store BM25 gives a word no weight either (FTS5 clamps its IDF)
-        cap = size - 1 if size < SMALL_STORE else min(max(COMMON_MIN, int(COMMON_SHARE * size)), size // 2)
         rare = [term for term in quoted if self._count(c, term, size, cap) <= cap]
         return " OR ".join(rare or quoted)
 
