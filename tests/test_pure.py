@@ -122,3 +122,17 @@ def test_default_importance_follows_the_faculty_table() -> None:
     assert DEFAULT_IMPORTANCE[MemoryType.PERSONAL_FACT] >= 0.8
     assert 0.5 <= DEFAULT_IMPORTANCE[MemoryType.EMOTIONAL_MOMENT] <= 0.7
     assert 0.2 <= DEFAULT_IMPORTANCE[MemoryType.GENERAL] <= 0.4
+
+
+def test_codec_refuses_absurd_nesting_and_lone_surrogates() -> None:
+    deep: list[object] = []
+    for _ in range(5000):
+        deep = [deep]
+    with pytest.raises(InvalidInputError, match="nested more than"):
+        codec.dumps(deep)
+    with pytest.raises(ValueError, match="nested too deeply"):
+        codec.loads("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(InvalidInputError, match="not valid Unicode"):
+        codec.dumps({"name": "caf\udce9"})
+    with pytest.raises(InvalidInputError, match="not valid Unicode"):
+        validation.content("caf\udce9")

@@ -582,7 +582,7 @@ def _json_object(text: str | None, option: str) -> dict[str, Any] | None:
     if text is None:
         return None
     try:
-        value = json.loads(text)
+        value = codec.loads(text)
     except ValueError as exc:
         raise InvalidInputError(option, text, f"not valid JSON ({exc})") from None
     if not isinstance(value, dict):

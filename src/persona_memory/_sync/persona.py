@@ -318,6 +318,7 @@ class PersonaStore:
         """Ranked hits above the floor, without counting an access."""
         if not isinstance(query, str):
             raise InvalidInputError("query", query, "must be a string")
+        validation.unicode_text(query, "query")
         limit = validation.limit(limit)
         floor = validation.min_score(min_score)
         if self.remote is not None:
