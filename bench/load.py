@@ -22,13 +22,12 @@ import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
-from pathlib import Path
 from typing import Any
 
 from persona_memory import Memory, PersonaStore
 
 OPERATIONS = [("store", 0.30), ("search", 0.25), ("put", 0.20), ("get", 0.15), ("forget", 0.10)]
-WORDS = "garden violin pasta marathon lisbon kitten chess sailing river mountain coffee book".split()
+WORDS = ["garden", "violin", "pasta", "marathon", "lisbon", "kitten", "chess", "sailing", "river", "mountain", "coffee", "book"]
 
 
 def worker(n: int, url: str | None, base: str, seconds: float, out: mp.Queue) -> None:  # type: ignore[type-arg]

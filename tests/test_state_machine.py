@@ -78,7 +78,7 @@ class PersonaMemoryMachine(RuleBasedStateMachine):
             return old  # would merge into another memory: covered by the unit tests
         new = self.store.update(old, content=content)
         prior = self.model.pop(old)
-        self.model[new.id] = Model(content, prior.tags, prior.importance, prior.older + [old])
+        self.model[new.id] = Model(content, prior.tags, prior.importance, [*prior.older, old])
         return new.id
 
     @rule(memory=consumes(memories))
