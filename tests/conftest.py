@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.servers import Server, running_server
+
 # mem0 reads MEM0_DIR once, at import time: point it away from ~/.mem0 before any test imports it
 os.environ["MEM0_DIR"] = tempfile.mkdtemp(prefix="pmem-test-mem0-")
 os.environ.setdefault("MEM0_TELEMETRY", "false")
@@ -37,3 +39,11 @@ def clean_environ(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
     monkeypatch.setenv("MEMORY_BASE_PATH", str(base))
     yield base
     assert not os.environ.get("PMEM_URL", "").startswith("sqlite:///" + str(Path.home()))
+
+
+@pytest.fixture(scope="module")
+def api_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A real ``pmem serve`` process, without tokens, shared by a test module; ``.base_path`` is its store."""
+    pytest.importorskip("fastapi", reason="needs the server extra")
+    with running_server(tmp_path_factory.mktemp("api") / "memory-base") as server:
+        yield server

@@ -13,33 +13,29 @@ import functools
 import json
 import shutil
 import sys
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NoReturn, TypeVar
 
 import click
 
-from . import __version__, codec
+from . import __version__, codec, validation
 from ._sync.memory import Memory
 from ._sync.persona import PersonaStore
 from .errors import (
-    BackendError,
-    ConfigError,
     InvalidInputError,
-    MemoryNotFoundError,
+    KeyNotFoundError,
     PersonaMemoryError,
 )
 from .models import UNSET, MemoryRecord, MemoryType, SearchHit, Stats
+from .operations import ERROR_KINDS
 
 F = TypeVar("F", bound=Callable[..., Any])
 NOTHING_FOUND = "No memories found."
 #: What the faculty says instead of guessing (seed: "Don't fabricate memories").
 NO_SPECIFIC_MEMORY = "I don't have a specific memory about that."
-EXIT_CODES: list[tuple[type[PersonaMemoryError], int]] = [
-    (InvalidInputError, 2),
-    (ConfigError, 2),
-    (MemoryNotFoundError, 3),
-    (BackendError, 4),
-]
+# one table for every surface: the HTTP status of each error sits beside its exit code
+EXIT_CODES: list[tuple[type[PersonaMemoryError], int]] = [(kind.error, kind.exit_code) for kind in ERROR_KINDS]
 
 
 class PmemError(click.ClickException):
@@ -132,7 +128,8 @@ def store(
 
 @cli.command()
 @click.option("--tags", "-t", help="Comma-separated tags; any of them matches.")
-@click.option("--all-tags", is_flag=True, help="Require all of --tags.")
+@click.option("--all-tags", is_flag=True, help="Require all of --tags (same as --match all).")
+@click.option("--match", type=click.Choice(["any", "all"]), help="Any of --tags (default) or all of them.")
 @click.option("--type", "memory_type", type=click.Choice([t.value for t in MemoryType]))
 @click.option("--since", help="ISO date/time or age (7d, 12h) to start from.")
 @click.option("--until", help="ISO date/time or age to stop before.")
@@ -141,13 +138,13 @@ def store(
 @store_options
 @with_store
 def retrieve(
-    store: PersonaStore, tags: str | None, all_tags: bool, memory_type: str | None,
+    store: PersonaStore, tags: str | None, all_tags: bool, match: str | None, memory_type: str | None,
     since: str | None, until: str | None, limit: int, min_score: float | None, as_json: bool,
 ) -> None:
     """List the memories that matter most now (importance and recency)."""
     records = store.retrieve(
         tags=tags, type=memory_type, since=since, until=until, limit=limit,
-        match="all" if all_tags else "any", min_score=min_score,
+        match="all" if all_tags else match or "any", min_score=min_score,
     )
     _print_records(records, as_json, empty=NO_SPECIFIC_MEMORY)
 
@@ -157,16 +154,22 @@ def retrieve(
 @click.option("--limit", "-n", default=10, show_default=True, type=int)
 @click.option("--tags", "-t", help="Only memories with any of these comma-separated tags.")
 @click.option("--type", "memory_type", type=click.Choice([t.value for t in MemoryType]))
+@click.option("--since", help="ISO date/time or age (7d, 12h) to start from.")
+@click.option("--until", help="ISO date/time or age to stop before.")
+@click.option("--match", type=click.Choice(["any", "all"]), default="any", show_default=True,
+              help="Any of --tags or all of them.")
 @click.option("--min-score", type=float,
               help="Relevance floor 0-1 (share of the query matched): nothing rather than weak matches.")
 @store_options
 @with_store
 def search(
     store: PersonaStore, query: str, limit: int, tags: str | None, memory_type: str | None,
-    min_score: float | None, as_json: bool,
+    since: str | None, until: str | None, match: str, min_score: float | None, as_json: bool,
 ) -> None:
     """Find memories relevant to QUERY (plain words)."""
-    hits = store.search(query, limit=limit, tags=tags, type=memory_type, min_score=min_score)
+    hits = store.search(
+        query, limit=limit, tags=tags, type=memory_type, since=since, until=until, match=match, min_score=min_score
+    )
     _print_records(hits, as_json, empty=NO_SPECIFIC_MEMORY)
 
 
@@ -190,11 +193,12 @@ def get(store: PersonaStore, memory_id: str, as_json: bool) -> None:
 @click.option("--tags", "-t", help="New comma-separated tags (replace the old ones).")
 @click.option("--importance", "-i", type=float, help="New importance 0.0-1.0.")
 @click.option("--type", "memory_type", type=click.Choice([t.value for t in MemoryType]))
+@click.option("--metadata", help="New extra data as a JSON object.")
 @store_options
 @with_store
 def update(
     store: PersonaStore, memory_id: str, content: str | None, tags: str | None,
-    importance: float | None, memory_type: str | None, as_json: bool,
+    importance: float | None, memory_type: str | None, metadata: str | None, as_json: bool,
 ) -> None:
     """Correct a memory; the old version is kept as superseded."""
     record = store.update(
@@ -203,6 +207,7 @@ def update(
         tags=UNSET if tags is None else tags,
         importance=UNSET if importance is None else importance,
         type=UNSET if memory_type is None else memory_type,
+        metadata=UNSET if metadata is None else _json_object(metadata, "--metadata"),
     )
     if as_json:
         _print_json(record.to_dict())
@@ -212,17 +217,19 @@ def update(
 
 @cli.command()
 @click.argument("memory_id", required=False)
-@click.option("--matching", help="Forget the memories matching these words (lists them first).")
+@click.option("--matching", "--query", "matching", help="Forget the memories matching these words (lists them first).")
 @click.option("--min-score", type=float, default=0.5, show_default=True,
               help="With --matching: share of the words a memory must match.")
-@click.option("--tag", "tags", help="Forget every memory with any of these comma-separated tags.")
+@click.option("--tag", "--tags", "tags", help="Forget every memory with any of these comma-separated tags.")
+@click.option("--match", type=click.Choice(["any", "all"]), default="any", show_default=True,
+              help="With --tag: any of the tags, or all of them.")
 @click.option("--all", "everything", is_flag=True, help="Forget everything this persona knows.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @store_options
 @with_store
 def forget(
     store: PersonaStore, memory_id: str | None, matching: str | None, min_score: float,
-    tags: str | None, everything: bool, yes: bool, as_json: bool,
+    tags: str | None, match: str, everything: bool, yes: bool, as_json: bool,
 ) -> None:
     """Delete memories for good: MEMORY_ID, --matching WORDS, --tag TAGS or --all.
 
@@ -237,7 +244,7 @@ def forget(
     elif matching is not None:
         doomed = [hit.record for hit in store.matching(matching, min_score=min_score)]
     elif tags is not None:
-        doomed = store.retrieve(tags=tags, limit=1000)
+        doomed = store.retrieve(tags=tags, limit=1000, match=match)
     else:
         doomed = [r for r in store.export() if r.active]
     if not doomed and not everything:
@@ -260,7 +267,7 @@ def forget(
     elif matching is not None:
         forgotten = store.forget_matching(matching, min_score=min_score)
     elif tags is not None:
-        forgotten = store.forget_tagged(tags)
+        forgotten = store.forget_tagged(tags, match=match)
     else:
         forgotten = store.forget_everything()
     if as_json:
@@ -307,11 +314,14 @@ def sync(store: PersonaStore, as_json: bool) -> None:
 @click.argument("text")
 @click.option("--speaker", "-s", default="user", show_default=True, help="Who said it.")
 @click.option("--at", help="When it was said (ISO date/time); default now.")
+@click.option("--metadata", help="Extra data to keep with what is stored, as a JSON object.")
 @store_options
 @with_store
-def observe(store: PersonaStore, text: str, speaker: str, at: str | None, as_json: bool) -> None:
+def observe(
+    store: PersonaStore, text: str, speaker: str, at: str | None, metadata: str | None, as_json: bool
+) -> None:
     """Decide whether a conversation turn is worth remembering; remember it if so."""
-    decision = store.observe(text, speaker=speaker, at=at)
+    decision = store.observe(text, speaker=speaker, at=at, metadata=_json_object(metadata, "--metadata"))
     if as_json:
         _print_json(decision.to_dict())
         return
@@ -323,7 +333,7 @@ def observe(store: PersonaStore, text: str, speaker: str, at: str | None, as_jso
 
 
 @cli.command()
-@click.option("--threshold", default=3, show_default=True, type=int,
+@click.option("--threshold", "--interest-threshold", "threshold", default=3, show_default=True, type=int,
               help="Memories sharing a tag before it is an interest.")
 @store_options
 @with_store
@@ -407,7 +417,7 @@ def kv_get(key: str, namespace: str, url: str | None, base_path: str | None, as_
     with _memory(namespace, url, base_path) as memory:
         value = memory.get(key, default=UNSET)
     if value is UNSET:
-        _fail(f"no value for key {key!r} in namespace {namespace!r}", 3)
+        raise KeyNotFoundError(key, namespace)
     if as_json or not isinstance(value, str):
         click.echo(codec.dumps(value))
     else:
@@ -416,23 +426,23 @@ def kv_get(key: str, namespace: str, url: str | None, base_path: str | None, as_
 
 @kv.command("put")
 @click.argument("key")
-@click.argument("value")
-@click.option("--raw", is_flag=True, help="Store VALUE as a string even if it parses as JSON.")
+@click.argument("data")
+@click.option("--raw", is_flag=True, help="Store DATA as a string even if it parses as JSON.")
 @click.option("--ttl", type=float, help="Expire after this many seconds.")
 @kv_options
 def kv_put(
-    key: str, value: str, raw: bool, ttl: float | None, namespace: str, url: str | None,
+    key: str, data: str, raw: bool, ttl: float | None, namespace: str, url: str | None,
     base_path: str | None, as_json: bool,
 ) -> None:
-    """Store VALUE under KEY (parsed as JSON when it is JSON, else a string)."""
-    data: Any = value
+    """Store DATA under KEY (parsed as JSON when it is JSON, else a string)."""
+    value: Any = data
     if not raw:
         try:
-            data = codec.loads(value)
+            value = codec.loads(data)
         except ValueError:
-            data = value
+            value = data
     with _memory(namespace, url, base_path) as memory:
-        memory.put(key, data, ttl=ttl)
+        memory.put(key, value, ttl=ttl)
     if as_json:
         _print_json({"key": key, "namespace": namespace, "stored": True})
     else:
@@ -483,6 +493,151 @@ def backends(as_json: bool) -> None:
         _print_json(rows)
     else:
         _print_table(["name", "schemes", "state", "description"], [list(r.values()) for r in rows])
+
+
+# ---- servers: HTTP API, MCP ----
+
+
+def _need_extra(module: str, extra: str, command: str) -> Any:
+    """Import a server module, or stop with the pip command that installs its extra."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        _fail(f"{command} needs the {extra} extra: pip install 'persona-memory[{extra}]' ({exc})", 1)
+
+
+def server_options(command: F) -> F:
+    """Where the HTTP server listens and who may call it (``pmem serve``, ``pmem ui``)."""
+    options = [
+        click.option("--host", default="127.0.0.1", show_default=True,
+                     help="Address to listen on; anything but loopback requires a token."),
+        click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535)),
+        click.option("--token", envvar="MEMORY_API_KEY",
+                     help="Token every request must send as 'Authorization: Bearer ...' [env MEMORY_API_KEY]."),
+        click.option("--persona-token", "persona_tokens", multiple=True, metavar="SLUG=TOKEN",
+                     envvar="PMEM_PERSONA_TOKENS",
+                     help="A token that reaches only this persona (repeatable) [env PMEM_PERSONA_TOKENS, space-separated]."),
+        click.option("--url", envvar="PMEM_URL", help="Backend URL [env PMEM_URL]."),
+        click.option("--base-path", envvar="MEMORY_BASE_PATH", help="Base directory [env MEMORY_BASE_PATH]."),
+        click.option("--max-body", default=1 << 20, show_default=True, type=click.IntRange(1),
+                     help="Largest request body in bytes (413 above)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _server_config(
+    host: str, port: int, token: str | None, persona_tokens: Sequence[str], url: str | None,
+    base_path: str | None, max_body: int,
+) -> Any:
+    api = _need_extra("persona_memory.api", "server", "the HTTP server")
+    from .api.auth import parse_persona_tokens
+
+    config = api.ServerConfig(
+        host=host, port=port, token=token or None, persona_tokens=parse_persona_tokens(persona_tokens),
+        url=url, base_path=base_path, max_body_bytes=max_body,
+    )
+    config.policy()  # bad tokens fail here, before anything listens
+    return config
+
+
+@cli.command()
+@server_options
+def serve(
+    host: str, port: int, token: str | None, persona_tokens: tuple[str, ...], url: str | None,
+    base_path: str | None, max_body: int,
+) -> None:
+    """Serve the HTTP API (OpenAPI document at /openapi.json).
+
+    Listens on 127.0.0.1 unless --host says otherwise; any other address needs --token or
+    MEMORY_API_KEY, and then every request must carry it.
+    """
+    config = _server_config(host, port, token, persona_tokens, url, base_path, max_body)
+    _run_server(config, f"persona-memory HTTP API on {_address(host, port)}/ (OpenAPI: /openapi.json)")
+
+
+@cli.command()
+@server_options
+@click.option("--persona", "-p", envvar="PERSONA_SLUG", help="Persona to show first [env PERSONA_SLUG].")
+@click.option("--open/--no-open", "open_browser", default=True, show_default=True,
+              help="Open the page in a web browser once the server is up.")
+def ui(
+    host: str, port: int, token: str | None, persona_tokens: tuple[str, ...], url: str | None,
+    base_path: str | None, max_body: int, persona: str | None, open_browser: bool,
+) -> None:
+    """Browse, search and forget memories in a local web page.
+
+    Serves the page with the HTTP API (same options as pmem serve), prints its address and opens
+    it in a browser. The page loads nothing from the network.
+    """
+    config = _server_config(host, port, token, persona_tokens, url, base_path, max_body)
+    page = f"{_address(host, port)}/ui/" + (f"?persona={validation.slug(persona)}" if persona else "")
+    on_ready = None
+    if open_browser:
+        # the token travels in the fragment, which the browser never sends to a server
+        on_ready = functools.partial(_open_browser, page + (f"#token={token}" if token else ""))
+    _run_server(config, f"persona-memory browser on {page}", on_ready)
+
+
+def _run_server(config: Any, banner: str, on_ready: Callable[[], None] | None = None) -> None:
+    from .api import serve as run_server
+    from .api.app import create_app
+
+    create_app(config)  # refuses a non-loopback host without a token, before printing anything
+    click.echo(banner)
+    if on_ready is not None:
+        threading.Thread(target=_when_up, args=(f"{_address(config.host, config.port)}/health", on_ready),
+                         daemon=True).start()
+    run_server(config)
+
+
+def _when_up(health_url: str, then: Callable[[], None], timeout: float = 30.0) -> None:
+    import time
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(health_url, timeout=2):
+                break
+        except OSError:
+            time.sleep(0.2)
+    then()
+
+
+def _open_browser(page: str) -> None:
+    import webbrowser
+
+    webbrowser.open(page)
+
+
+def _address(host: str, port: int) -> str:
+    """Where a local client reaches a server bound to ``host`` (the wildcard means loopback)."""
+    local = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+    return f"http://{_url_host(local)}:{port}"
+
+
+@cli.command("mcp")
+@click.option("--http", "over_http", is_flag=True, help="Serve streamable HTTP at http://HOST:PORT/mcp instead of stdio.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Loopback address for --http.")
+@click.option("--port", default=8766, show_default=True, type=click.IntRange(1, 65535), help="Port for --http.")
+@click.option("--persona", "-p", envvar="PERSONA_SLUG", help="The tools' default persona [env PERSONA_SLUG].")
+@click.option("--url", envvar="PMEM_URL", help="Backend URL [env PMEM_URL].")
+@click.option("--base-path", envvar="MEMORY_BASE_PATH", help="Base directory [env MEMORY_BASE_PATH].")
+def mcp_command(
+    over_http: bool, host: str, port: int, persona: str | None, url: str | None, base_path: str | None
+) -> None:
+    """Serve the MCP server for agents (stdio; --http for streamable HTTP on loopback)."""
+    mcp_server = _need_extra("persona_memory.mcp_server", "mcp", "pmem mcp")
+    server = mcp_server.create_server(persona=persona, url=url, base_path=base_path)
+    mcp_server.run(server, http=over_http, host=host, port=port)
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
 
 
 # ---- output ----

@@ -6,6 +6,7 @@
      ├─ InvalidInputError (ValueError)       bad argument: names it and the bad value
      │   └─ SecretRefusedError               content looked like a secret; never echoes it
      ├─ MemoryNotFoundError (KeyError)       unknown memory id
+     ├─ KeyNotFoundError (KeyError)          no value under a key (CLI, HTTP, MCP; Memory.get returns default)
      ├─ ConfigError                          bad URL, slug, provider, setting
      ├─ BackendError                         the storage failed; nothing stored before is lost
      │   ├─ BackendUnavailableError          extra not installed / server unreachable
@@ -74,6 +75,22 @@ class MemoryNotFoundError(PersonaMemoryError, KeyError):
         super().__init__(f"no memory {memory_id!r} for persona {persona!r}")
 
     def __str__(self) -> str:  # KeyError would wrap the message in quotes
+        return str(self.args[0])
+
+
+class KeyNotFoundError(PersonaMemoryError, KeyError):
+    """No value is stored under this key.
+
+    Raised by the command line, HTTP and MCP surfaces; ``Memory.get`` keeps the opsdroid
+    contract and returns its ``default`` instead.
+    """
+
+    def __init__(self, key: str, namespace: str) -> None:
+        self.key = key
+        self.namespace = namespace
+        super().__init__(f"no value for key {key!r} in namespace {namespace!r}")
+
+    def __str__(self) -> str:
         return str(self.args[0])
 
 
