@@ -297,6 +297,20 @@ def export(store: PersonaStore, output: Any, as_json: bool) -> None:
 @cli.command()
 @store_options
 @with_store
+def check(store: PersonaStore, as_json: bool) -> None:
+    """Verify the store's files (reads everything); exit 4 if they are damaged."""
+    problems = store.check()
+    if as_json:
+        _print_json({"ok": not problems, "problems": problems})
+    else:
+        click.echo("\n".join(problems) if problems else f"{store.backend.url}: ok")
+    if problems:
+        sys.exit(4)
+
+
+@cli.command()
+@store_options
+@with_store
 def sync(store: PersonaStore, as_json: bool) -> None:
     """Replay writes made while the external provider (mem0, zep) was unreachable."""
     replayed = store.sync()

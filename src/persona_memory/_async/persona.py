@@ -434,6 +434,13 @@ class AsyncPersonaStore:
                 return remote
         return await self.backend.export(self.persona)
 
+    async def check(self) -> list[str]:
+        """Verify the store's files (slow: reads everything); returns the problems found.
+
+        Each problem names the file and how to recover it. Empty: the store is sound.
+        """
+        return await self.backend.check()
+
     async def sync(self) -> int:
         """Replay writes made while the provider was down; returns how many reached it.
 

@@ -435,6 +435,13 @@ class PersonaStore:
                 return remote
         return self.backend.export(self.persona)
 
+    def check(self) -> list[str]:
+        """Verify the store's files (slow: reads everything); returns the problems found.
+
+        Each problem names the file and how to recover it. Empty: the store is sound.
+        """
+        return self.backend.check()
+
     def sync(self) -> int:
         """Replay writes made while the provider was down; returns how many reached it.
 
