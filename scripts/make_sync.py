@@ -34,6 +34,8 @@ REPLACEMENTS = {
     "__aenter__": "__enter__",
     "__aexit__": "__exit__",
     "anext": "next",
+    "aembed_documents": "embed_documents",  # persona_memory.embedders helpers
+    "aembed_queries": "embed_queries",
 }
 # line-level rewrites the tokenizer cannot express (a call on a module that stays imported)
 POST_SUBS = [

@@ -25,6 +25,7 @@ from ._sync.extractors import Extractor, LLMExtractor, RuleExtractor
 from ._sync.memory import Memory
 from ._sync.persona import PersonaStore
 from .config import Settings
+from .embedders import Embedder
 from .errors import (
     BackendError,
     BackendUnavailableError,
@@ -33,6 +34,9 @@ from .errors import (
     CorruptStateError,
     CorruptStateWarning,
     CorruptStoreError,
+    EmbedderError,
+    EmbedderMismatchError,
+    EmbedderWarning,
     FallbackWarning,
     InvalidInputError,
     KeyNotFoundError,
@@ -69,6 +73,10 @@ __all__ = [
     "CorruptStateWarning",
     "CorruptStoreError",
     "Decision",
+    "Embedder",
+    "EmbedderError",
+    "EmbedderMismatchError",
+    "EmbedderWarning",
     "Extraction",
     "Extractor",
     "FallbackWarning",

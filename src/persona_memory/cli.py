@@ -160,15 +160,20 @@ def retrieve(
               help="Any of --tags or all of them.")
 @click.option("--min-score", type=float,
               help="Relevance floor 0-1 (share of the query matched): nothing rather than weak matches.")
+@click.option(
+    "--mode", default="hybrid", show_default=True, type=click.Choice(["hybrid", "text", "vector"]),
+    help="Full text and meaning (hybrid), or one of them.",
+)
 @store_options
 @with_store
 def search(
     store: PersonaStore, query: str, limit: int, tags: str | None, memory_type: str | None,
-    since: str | None, until: str | None, match: str, min_score: float | None, as_json: bool,
+    since: str | None, until: str | None, match: str, min_score: float | None, mode: str, as_json: bool,
 ) -> None:
     """Find memories relevant to QUERY (plain words)."""
     hits = store.search(
-        query, limit=limit, tags=tags, type=memory_type, since=since, until=until, match=match, min_score=min_score
+        query, limit=limit, tags=tags, type=memory_type, since=since, until=until, match=match,
+        min_score=min_score, mode=mode,
     )
     _print_records(hits, as_json, empty=NO_SPECIFIC_MEMORY)
 
@@ -401,6 +406,49 @@ def _event_summary(event: dict[str, Any]) -> str:
     if event.get("type") in ("mood_shift", "relationship_stage"):
         return f"{data.get('from')} -> {data.get('to')}"
     return json.dumps(data, ensure_ascii=False)
+
+
+@cli.command()
+@click.option(
+    "--embedder", "-e", envvar="PMEM_EMBEDDER",
+    help="Embedder to use from now on: static (default), e5, openai, or none [env PMEM_EMBEDDER].",
+)
+@click.option("--missing-only", is_flag=True, help="Only embed memories that have no vector yet.")
+@click.option("--batch-size", default=256, show_default=True, type=int, help="Memories embedded per batch.")
+@store_options
+def reindex(
+    persona: str | None, url: str | None, base_path: str | None, embedder: str | None,
+    missing_only: bool, batch_size: int, as_json: bool,
+) -> None:
+    """Re-embed every memory in the store (every persona in it) for semantic search.
+
+    Run it after switching embedders or upgrading the embedder's model; with --missing-only,
+    to give a vector to memories stored while the embedder was failing.
+    """
+    with PersonaStore(persona, url=url, base_path=base_path, embedder=embedder) as store:
+        if store.embedder is None:
+            _fail("no embedder to index with (--embedder none, or a backend without vectors)", 2)
+        bar: Any = None
+
+        def progress(done: int, total: int) -> None:
+            nonlocal bar
+            if as_json:
+                return
+            if bar is None:
+                bar = click.progressbar(length=total, label="Embedding", show_pos=True, file=sys.stderr)
+                bar.__enter__()
+            bar.update(done - bar.pos)
+
+        try:
+            count = store.reindex(missing_only=missing_only, batch_size=batch_size, progress=progress)
+        finally:
+            if bar is not None:
+                bar.__exit__(None, None, None)
+        embedder_id = store.embedder.id
+    if as_json:
+        _print_json({"embedded": count, "embedder": embedder_id})
+    else:
+        click.echo(f"Embedded {count} memories with {embedder_id}.")
 
 
 # ---- key-value memory ----

@@ -15,6 +15,8 @@
      │   ├─ StoreReadOnlyError               the file or directory cannot be written
      │   └─ CorruptStoreError                the file is damaged: names it and how to recover
      ├─ CorruptStateError                    a persona's state.json is not valid JSON; left as is
+     ├─ EmbedderError                        the embedder failed or does not fit the store
+     │   └─ EmbedderMismatchError            the store's vectors come from another embedder
      └─ ProviderError                        an external provider (mem0, zep) failed
      └─ ProviderUnavailableError         unreachable, timed out or rejected the key
 
@@ -22,7 +24,8 @@
      ├─ CorruptLineWarning                   a damaged line in a JSON-lines file was skipped
      ├─ FallbackWarning                      an external provider is down; local store used
      ├─ CorruptStateWarning                  state.json is damaged; read without it
-     └─ ResourceLimitWarning                 a write failed for lack of space or permission
+     ├─ ResourceLimitWarning                 a write failed for lack of space or permission
+     └─ EmbedderWarning                      embedding failed; stored without a vector for now
 
 Driver exceptions (``sqlite3.Error`` and friends) never reach the caller: each backend
 translates them at its boundary and chains the original with ``raise ... from exc``.
@@ -133,6 +136,27 @@ class CorruptStateError(PersonaMemoryError):
         )
 
 
+class EmbedderError(PersonaMemoryError):
+    """The embedder failed (model files unusable, service down, wrong output)."""
+
+
+class EmbedderMismatchError(EmbedderError, ConfigError):
+    """The store's vectors were made by another embedder (or dimension) than the one in use.
+
+    Vectors of two models cannot be compared; ``pmem reindex`` re-embeds every memory with
+    the embedder in use.
+    """
+
+    def __init__(self, stored: str, stored_dimension: str | None, current: str, dimension: int) -> None:
+        self.stored = stored
+        self.current = current
+        super().__init__(
+            f"this store's vectors were made by embedder {stored!r} ({stored_dimension} dimensions), "
+            f"not by {current!r} ({dimension} dimensions) in use now; run `pmem reindex` to "
+            "re-embed every memory with the embedder in use, or open the store with the old one"
+        )
+
+
 class ProviderError(PersonaMemoryError):
     """An external memory provider (mem0, zep) failed or rejected the request."""
 
@@ -159,6 +183,11 @@ class CorruptStateWarning(PersonaMemoryWarning):
 
 class ResourceLimitWarning(PersonaMemoryWarning):
     """A write failed because space or permission ran out; earlier data is intact."""
+
+
+class EmbedderWarning(PersonaMemoryWarning):
+    """Embedding a memory failed; it was stored without a vector (found by text only)
+    until ``pmem reindex`` gives it one."""
 
 
 def _short_repr(value: Any, limit: int = 80) -> str:

@@ -203,7 +203,15 @@ class Query:
 
     With neither ``text`` nor ``vector`` the backend returns every active memory that passes
     ``filters``. With ``text`` it returns at most ``k`` full-text matches; with ``vector`` at
-    most ``k`` nearest memories by cosine similarity; with both, the union of the two lists.
+    most ``k`` nearest memories by cosine similarity; with both, the union of the two lists,
+    each candidate carrying every score it has (the cosine of a text match too).
+
+    ``context`` > 0 asks for the conversation around the best matches: for the first
+    ``context_anchors`` text matches and the first ``context_anchors`` vector matches, the
+    backend also returns, as candidates, up to ``context`` active memories (passing
+    ``filters``) stored just before and just after it, in ``(created_at, insertion)`` order
+    and at most ``context_window`` seconds away, and lists their ids in the match's
+    :attr:`Candidate.before` / :attr:`Candidate.after`. Backends that cannot may ignore it.
     """
 
     filters: Filters = Filters()
@@ -212,6 +220,9 @@ class Query:
     k: int = 100
     #: also fill ``Candidate.text_match`` (costs a few queries; asked only for a ``min_score``)
     match_terms: bool = False
+    context: int = 0
+    context_window: float = 3600.0
+    context_anchors: int = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,6 +239,10 @@ class Candidate:
     # terms found in this memory. None if the backend does not compute it (the store then
     # estimates it from the content, see persona_memory.scoring.absolute_relevance).
     text_match: float | None = None
+
+    #: With ``Query.context``: ids of the memories stored just before / after, nearest first.
+    before: tuple[str, ...] = ()
+    after: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

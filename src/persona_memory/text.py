@@ -37,12 +37,14 @@ def terms(query: str) -> list[str]:
     return (content_words or words)[:MAX_TERMS]
 
 
+def fts5_terms(query: str) -> list[str]:
+    """The query's terms, each quoted as an FTS5 string (so none is read as syntax)."""
+    return ['"' + term.replace('"', '""') + '"' for term in terms(query)]
+
+
 def fts5_match(query: str) -> str | None:
     """An FTS5 ``MATCH`` expression where any term may match, or None if the query has no words."""
-    found = terms(query)
-    if not found:
-        return None
-    return " OR ".join('"' + term.replace('"', '""') + '"' for term in found)
+    return " OR ".join(fts5_terms(query)) or None
 
 
 _SUFFIXES = ("ing", "ed", "es", "s", "ly")

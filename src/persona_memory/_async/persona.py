@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -15,7 +16,14 @@ from typing import TYPE_CHECKING, Any
 from .. import privacy, scoring, text, validation
 from ..backends._async.base import AsyncBackend
 from ..config import Settings
-from ..errors import BackendError, InvalidInputError, MemoryNotFoundError
+from ..embedders import Embedder, aembed_documents, aembed_queries, resolve
+from ..errors import (
+    BackendError,
+    EmbedderMismatchError,
+    EmbedderWarning,
+    InvalidInputError,
+    MemoryNotFoundError,
+)
 from ..models import (
     UNSET,
     Candidate,
@@ -26,6 +34,7 @@ from ..models import (
     Query,
     SearchHit,
     Stats,
+    Vector,
     new_memory_id,
     utcnow,
 )
@@ -43,6 +52,12 @@ CANDIDATES_PER_RESULT = 5
 MIN_CANDIDATES = 50
 #: Default floor of ``matching`` / ``forget_matching``: at least half of what the query says.
 FORGET_MIN_SCORE = 0.5
+#: Store-wide settings (``get_meta``) naming the embedder the stored vectors came from.
+META_EMBEDDER = "embedder"
+META_DIMENSION = "embedder_dimension"
+#: Memories embedded per batch by :meth:`AsyncPersonaStore.reindex`.
+REINDEX_BATCH = 256
+SEARCH_MODES = ("hybrid", "text", "vector")
 
 
 class AsyncPersonaStore:
@@ -59,6 +74,13 @@ class AsyncPersonaStore:
     persona's SQLite file under ``MEMORY_BASE_PATH``, or ``url`` / ``PMEM_URL``. ``clock``
     returns "now" (aware UTC); tests pass a fixed one. ``extractor`` decides what
     :meth:`observe` keeps (default: the offline rules; see :mod:`persona_memory._async.extractors`).
+
+    ``embedder`` makes the vectors for semantic search: an
+    :class:`~persona_memory.embedders.Embedder`, a name (``"static"``, the offline default
+    shipped with the package; ``"e5"``; ``"openai"``; ``"none"``), or ``None`` for
+    ``PMEM_EMBEDDER``. The store remembers which embedder wrote its vectors and refuses to mix
+    in another one (:class:`~persona_memory.errors.EmbedderMismatchError`) until
+    :meth:`reindex` re-embeds everything.
     """
 
     def __init__(
@@ -73,6 +95,7 @@ class AsyncPersonaStore:
         mem0_config: dict[str, Any] | None = None,
         clock: Callable[[], dt.datetime] = utcnow,
         extractor: AsyncExtractor | None = None,
+        embedder: Embedder | str | bool | None = None,
     ) -> None:
         self.settings = Settings.resolve(
             persona=persona, url=url, base_path=base_path, durability=durability, provider=provider
@@ -93,6 +116,9 @@ class AsyncPersonaStore:
         self.backend = backend
         self.clock = clock
         self._extractor = extractor
+        #: None when the backend keeps no vectors or embedding is switched off.
+        self.embedder: Embedder | None = resolve(embedder) if backend.supports_vectors else None
+        self._space_checked = False
         self.remote: AsyncRemoteMemories | None = None
         if self.settings.provider != "local":
             self._use_provider(mem0_config)
@@ -133,7 +159,7 @@ class AsyncPersonaStore:
         _refuse_secrets(record)
         if self.remote is not None:
             return await self.remote.store(record)
-        stored, _created = await self.backend.add(record)
+        stored, _created = await self.backend.add(record, await self._document_vector(record.content))
         return stored
 
     async def update(
@@ -180,7 +206,8 @@ class AsyncPersonaStore:
         old = await self.get(id)
         if not old.active:
             raise MemoryNotFoundError(id, self.persona)
-        return await self.backend.supersede(self.persona, old.id, build(old))
+        new = build(old)
+        return await self.backend.supersede(self.persona, old.id, new, await self._document_vector(new.content))
 
     async def forget(self, id: str) -> list[str]:
         """Delete a memory and all its versions, for good. Returns the ids deleted.
@@ -293,11 +320,20 @@ class AsyncPersonaStore:
         until: dt.datetime | dt.date | str | None = None,
         match: str = "any",
         min_score: float | None = None,
+        mode: str = "hybrid",
+        context: bool = True,
+        weighted: bool = True,
     ) -> list[SearchHit]:
         """Memories relevant to ``query`` (plain words, not query syntax), best first.
 
-        Ranked by full-text relevance (BM25 with stemming: "eating" finds "eat"), then weighted
-        by importance and time decay. Filters as in :meth:`retrieve`. Each hit counts as accessed.
+        ``mode="hybrid"`` (default) fuses full-text relevance (BM25 with stemming: "eating"
+        finds "eat") with semantic similarity from the embedder ("what does the user like to
+        eat" finds "User is vegetarian and loves Italian food"); ``"text"`` and ``"vector"``
+        use one side only. With ``context`` (default) a memory also ranks by the memories
+        stored just before and after it in the same conversation (within an hour): an answer
+        is found through the question it answers. Relevance is then weighted by importance and
+        time decay (see :mod:`persona_memory.scoring`) unless ``weighted`` is False. Filters as
+        in :meth:`retrieve`. Each hit counts as accessed.
 
         ``min_score`` (0-1) is a relevance floor: hits whose absolute match (``SearchHit.match``:
         the IDF-weighted share of the query's words the memory contains, or the cosine
@@ -306,18 +342,29 @@ class AsyncPersonaStore:
         """
         now = self.clock()
         filters = validation.filters(tags, type, since, until, match, now=now)
-        hits = await self._find(query, limit, filters, min_score, now)
+        hits = await self._find(query, limit, filters, min_score, now, mode=mode, context=context, weighted=weighted)
         if not await self._touch([hit.id for hit in hits], now):
             return hits
         return [replace(hit, record=hit.record.accessed(now)) for hit in hits]
 
     async def _find(
-        self, query: str, limit: int, filters: Filters, min_score: float | None, now: dt.datetime
+        self,
+        query: str,
+        limit: int,
+        filters: Filters,
+        min_score: float | None,
+        now: dt.datetime,
+        *,
+        mode: str = "hybrid",
+        context: bool = True,
+        weighted: bool = True,
     ) -> list[SearchHit]:
         """Ranked hits above the floor, without counting an access."""
         if not isinstance(query, str):
             raise InvalidInputError("query", query, "must be a string")
         validation.unicode_text(query, "query")
+        if mode not in SEARCH_MODES:
+            raise InvalidInputError("mode", mode, f"expected one of {', '.join(SEARCH_MODES)}")
         limit = validation.limit(limit)
         floor = validation.min_score(min_score)
         if self.remote is not None:
@@ -325,13 +372,26 @@ class AsyncPersonaStore:
             if hits is not None:  # the service's relevance is the absolute match here
                 return [h for h in hits if floor is None or (h.vector_score or 0.0) >= floor]
         k = max(MIN_CANDIDATES, limit * CANDIDATES_PER_RESULT)
+        vector = await self._query_vector(query) if mode != "text" else None
+        if mode == "vector" and vector is None:
+            return []
         candidates = await self.backend.candidates(
-            self.persona, Query(filters=filters, text=query, k=k, match_terms=floor is not None)
+            self.persona,
+            Query(
+                filters=filters, text=query if mode != "vector" else None, vector=vector, k=k,
+                context=scoring.CONTEXT_RADIUS if context else 0, context_window=scoring.CONTEXT_WINDOW,
+                # context around lower matches never reached the top 10 on LoCoMo
+                context_anchors=max(10, limit),
+                match_terms=floor is not None,
+            ),
         )
         if floor is not None:  # the absolute match costs extra queries: only for a floor
             candidates = await self._with_text_match(candidates, query)
             candidates = [c for c in candidates if scoring.absolute_relevance(c) >= floor]
-        ranked = scoring.rank_for_search(candidates, now.timestamp(), limit)
+        similarity_floor = float(getattr(self.embedder, "min_similarity", 0.0))
+        ranked = scoring.rank_for_search(
+            candidates, now.timestamp(), limit, min_similarity=similarity_floor, k=k, weigh=weighted
+        )
         records = await self.backend.get_records(self.persona, [c.id for c, _s, _r in ranked])
         by_id = {r.id: r for r in records}
         return [
@@ -418,6 +478,51 @@ class AsyncPersonaStore:
 
         return await bridge.handoff(self, to_persona)
 
+    async def reindex(
+        self,
+        *,
+        missing_only: bool = False,
+        batch_size: int = REINDEX_BATCH,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> int:
+        """Embed the memories of every persona in this store with this store's embedder.
+
+        By default every vector is dropped and recomputed (after switching embedders, or when
+        the embedder's model changed); ``missing_only`` only embeds memories that have no
+        vector yet (stored while the embedder was failing). ``progress(done, total)`` is called
+        after each batch. Returns the number of memories embedded. An interrupted run leaves a
+        consistent store: run it again with ``missing_only`` to finish.
+        """
+        if self.embedder is None:
+            raise InvalidInputError(
+                "embedder", None, f"this store has no embedder (backend {self.backend.name} or embedder 'none')"
+            )
+        batch_size = validation.limit(batch_size, "batch_size")
+        personas = await self.backend.personas()
+        if missing_only:
+            await self._check_space(claim=True)  # never fill gaps with another model's vectors
+            total = sum([len(await self.backend.missing_vectors(p, 2**62)) for p in personas])
+        else:
+            await self.backend.clear_vectors()
+            await self._claim_space()
+            total = sum([(await self.backend.stats(p)).total for p in personas])
+        done = 0
+        if progress is not None:
+            progress(done, total)
+        for persona in personas:
+            previous: list[str] = []
+            while batch := await self.backend.missing_vectors(persona, batch_size):
+                ids = [memory_id for memory_id, _content in batch]
+                if ids == previous:  # the backend did not keep them: stop rather than spin
+                    raise BackendError(f"the {self.backend.name} backend did not store the vectors of {ids[:3]}")
+                vectors = await aembed_documents(self.embedder, [content for _id, content in batch])
+                await self.backend.set_vectors(persona, dict(zip(ids, vectors, strict=True)))
+                previous = ids
+                done += len(batch)
+                if progress is not None:
+                    progress(min(done, max(total, done)), max(total, done))
+        return done
+
     async def stats(self) -> Stats:
         """``total``, ``superseded``, ``top_tags`` (5), ``oldest``, ``newest``, ``avg_importance``, ``by_type``."""
         if self.remote is not None:
@@ -498,6 +603,66 @@ class AsyncPersonaStore:
         await self.backend.compact()
         await bridge.refresh_handoffs(self)
         return forgotten
+
+    async def _claim_space(self) -> None:
+        """Record this store's embedder as the one its vectors come from."""
+        assert self.embedder is not None
+        await self.backend.set_meta(META_EMBEDDER, self.embedder.id)
+        await self.backend.set_meta(META_DIMENSION, str(self.embedder.dimension))
+        self._space_checked = True
+
+    async def _check_space(self, *, claim: bool) -> bool:
+        """Whether the store's vectors (if any) come from this embedder.
+
+        Raises :class:`EmbedderMismatchError` if they come from another one. A store with no
+        embedder recorded is claimed when ``claim`` (about to write a vector).
+        """
+        if self._space_checked:
+            return True
+        assert self.embedder is not None
+        stored = await self.backend.get_meta(META_EMBEDDER)
+        if stored is None:
+            if not claim:
+                return True
+            await self._claim_space()
+            return True
+        dimension = await self.backend.get_meta(META_DIMENSION)
+        if stored != self.embedder.id or dimension != str(self.embedder.dimension):
+            raise EmbedderMismatchError(stored, dimension, self.embedder.id, self.embedder.dimension)
+        self._space_checked = True
+        return True
+
+    async def _document_vector(self, content: str) -> Vector | None:
+        """The vector to store with ``content``, or None when the embedder fails (warned)."""
+        if self.embedder is None:
+            return None
+        await self._check_space(claim=True)
+        try:
+            vector: Vector = (await aembed_documents(self.embedder, [content]))[0]
+            return vector
+        except Exception as exc:  # any embedder failure: keep the memory, text-searchable
+            warnings.warn(
+                f"embedder {self.embedder.id} failed ({exc}); the memory is stored without a "
+                "vector (found by full-text search only) until `pmem reindex --missing-only`",
+                EmbedderWarning,
+                stacklevel=3,
+            )
+            return None
+
+    async def _query_vector(self, query: str) -> Vector | None:
+        if self.embedder is None or not query.strip():
+            return None
+        await self._check_space(claim=False)
+        try:
+            vector: Vector = (await aembed_queries(self.embedder, [query]))[0]
+            return vector
+        except Exception as exc:  # search still works by full text
+            warnings.warn(
+                f"embedder {self.embedder.id} failed ({exc}); searching by full text only",
+                EmbedderWarning,
+                stacklevel=3,
+            )
+            return None
 
     async def _load_and_touch(self, chosen: Sequence[Candidate], now: dt.datetime) -> list[MemoryRecord]:
         records = await self.backend.get_records(self.persona, [c.id for c in chosen])

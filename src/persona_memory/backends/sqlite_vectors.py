@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import BackendError
-from ..vectors import from_blob
+from ..vectors import VectorIndex, from_blob
 
 EPOCH = "vector_epoch"
 
@@ -24,8 +24,8 @@ EPOCH = "vector_epoch"
 class _PersonaMatrix:
     epoch: str | None
     max_rowid: int
-    rowids: np.ndarray  # int64, one per matrix row
-    matrix: np.ndarray  # float32 (n, dim)
+    rowids: np.ndarray  # int64, ascending, one per index row
+    index: VectorIndex | None
 
 
 class VectorCache:
@@ -33,33 +33,35 @@ class VectorCache:
         self._lock = threading.Lock()
         self._matrices: dict[str, _PersonaMatrix] = {}
 
-    def get(self, conn: sqlite3.Connection, persona: str) -> tuple[np.ndarray, np.ndarray]:
-        """``(rowids, matrix)`` of the persona's active memories that have a vector."""
+    def get(self, conn: sqlite3.Connection, persona: str) -> tuple[np.ndarray, VectorIndex | None]:
+        """``(rowids, index)`` of the persona's active memories that have a vector."""
         epoch = current_epoch(conn)
         with self._lock:
             cached = self._matrices.get(persona)
         if cached is None or cached.epoch != epoch:
-            cached = _PersonaMatrix(epoch, 0, np.empty(0, dtype=np.int64), np.empty((0, 0), dtype=np.float32))
+            cached = _PersonaMatrix(epoch, 0, np.empty(0, dtype=np.int64), None)
         rows = conn.execute(
+            # CROSS JOIN and +m.persona keep SQLite on the rowid range (only the new rows)
+            # instead of walking every memory of the persona through its index
             "SELECT v.memory_rowid, v.vector FROM memory_vectors v "
-            "JOIN memories m ON m.rowid = v.memory_rowid "
-            "WHERE v.memory_rowid > ? AND m.persona = ? AND m.superseded_by IS NULL "
+            "CROSS JOIN memories m ON m.rowid = v.memory_rowid "
+            "WHERE v.memory_rowid > ? AND +m.persona = ? AND m.superseded_by IS NULL "
             "ORDER BY v.memory_rowid",
             (cached.max_rowid, persona),
         ).fetchall()
         if rows:
             new = np.vstack([from_blob(blob) for _rowid, blob in rows])
-            if cached.matrix.size and new.shape[1] != cached.matrix.shape[1]:
+            if cached.index is not None and new.shape[1] != cached.index.dimension:
                 raise BackendError(
-                    f"vectors of different sizes in one store ({cached.matrix.shape[1]} and "
+                    f"vectors of different sizes in one store ({cached.index.dimension} and "
                     f"{new.shape[1]}): run `pmem reindex`"
                 )
-            matrix = np.vstack([cached.matrix, new]) if cached.matrix.size else new
+            index = VectorIndex.build(new) if cached.index is None else cached.index.append(new)
             rowids = np.concatenate([cached.rowids, np.array([r for r, _ in rows], dtype=np.int64)])
-            cached = _PersonaMatrix(epoch, int(rows[-1][0]), rowids, matrix)
+            cached = _PersonaMatrix(epoch, int(rows[-1][0]), rowids, index)
             with self._lock:
                 self._matrices[persona] = cached
-        return cached.rowids, cached.matrix
+        return cached.rowids, cached.index
 
     def clear(self) -> None:
         with self._lock:

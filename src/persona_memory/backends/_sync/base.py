@@ -109,10 +109,16 @@ class Backend(abc.ABC):
     def candidates(self, persona: str, query: Query) -> list[Candidate]:
         """Active memories of ``persona`` passing ``query.filters``.
 
-        Without ``query.text``: all of them (``text_score`` None). With ``query.text``: at most
-        ``query.k`` full-text matches with ``text_score`` (BM25 or the engine's equivalent,
-        higher is better) and, optionally, ``text_match`` (the IDF-weighted share of the query's
-        terms the memory contains, 0-1; leave None if the engine cannot tell).
+        Without ``query.text`` or ``query.vector``: all of them (scores None). With
+        ``query.text``: at most ``query.k`` full-text matches with ``text_score`` (BM25 or the
+        engine's equivalent, higher is better). With ``query.vector``: at most ``query.k``
+        nearest memories with ``vector_score`` (cosine); with both, the union, and every
+        candidate that has a vector carries its cosine (text matches too). With
+        ``query.context``: also the memories stored next to each match, listed in its
+        ``before`` / ``after`` (see :class:`~persona_memory.models.Query`); a backend that
+        cannot may ignore it (search then works without conversation context). With
+        ``query.match_terms``, also ``text_match`` (the IDF-weighted share of the query's terms
+        the memory contains, 0-1; leave None if the engine cannot tell).
         """
 
     @abc.abstractmethod
