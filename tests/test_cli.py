@@ -201,3 +201,57 @@ def test_forget_matching_in_a_real_process_needs_confirmation(tmp_path: Path) ->
     done = subprocess.run([*pmem, "forget", "--matching", "my ex", "--yes", "--json"], env=env,
                           capture_output=True, text=True, check=True)
     assert len(json.loads(done.stdout)["forgotten"]) == 1
+
+
+def test_export_import_move_everything_between_backends(
+    run, tmp_path: Path, backend_url, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sqlite = f"sqlite:///{tmp_path / 'origin.db'}"
+    jsonl, postgres = backend_url("jsonl"), backend_url("postgres")
+    first = json.loads(run("store", "User lives in Berlin", "-t", "home", "--type", "personal_fact",
+                           "--metadata", '{"source": "chat"}', "--url", sqlite, "-p", "ada", "--json"))
+    run("update", first["id"], "--content", "User lives in Lisbon", "--url", sqlite, "-p", "ada")
+    for i in range(30):
+        run("store", f"memory number {i}", "--at", f"2024-01-{i % 28 + 1:02d}", "--url", sqlite, "-p", "ada")
+    run("retrieve", "--url", sqlite, "-p", "ada")  # access counts travel too
+    dump = tmp_path / "ada.jsonl"
+    run("export", "-o", str(dump), "--url", sqlite, "-p", "ada")
+    assert len(dump.read_text().splitlines()) == 32
+    with monkeypatch.context() as patch:  # as if a person watched: the progress bar is shown
+        patch.setattr("persona_memory.cli._stderr_is_terminal", lambda: True)
+        out = run("import", str(dump), "--url", jsonl, "-p", "ada")
+    assert out.startswith("copying to jsonl://")
+    assert "Copied 32 memories of 'ada'" in out and "32 new" in out and "all 32 read back and identical" in out
+    report = json.loads(run("export", "--to", postgres, "--url", jsonl, "-p", "ada", "--json"))
+    assert report == {"total": 32, "added": 32, "verified": 32, "to": report["to"], "persona": "ada"}
+    again = json.loads(run("import", "--from", sqlite, "--url", postgres, "-p", "ada", "--json"))
+    assert (again["added"], again["verified"]) == (0, 32)  # a second copy is harmless
+    exports = [run("export", "--url", url, "-p", "ada") for url in (sqlite, jsonl, postgres)]
+    records = [sorted((json.loads(line) for line in text.splitlines()), key=lambda r: r["id"]) for text in exports]
+    assert records[0] == records[1] == records[2]
+    assert [r["content"] for r in json.loads(run("search", "Lisbon", "--url", postgres, "-p", "ada", "--json"))] == [
+        "User lives in Lisbon"
+    ]
+
+
+def test_import_reads_openpersona_files_and_refuses_damage(run, tmp_path: Path) -> None:
+    source = tmp_path / "memories.jsonl"
+    source.write_text(
+        '{"id":"mem_00000000000000a1","type":"preference","content":"User loves jazz","tags":["music"],'
+        '"importance":0.7,"timestamp":"2025-01-05T10:00:00.000Z","accessCount":1,"lastAccessed":null}\n'
+    )
+    run("import", str(source), "-p", "bob")
+    assert json.loads(run("get", "mem_00000000000000a1", "-p", "bob", "--json"))["tags"] == ["music"]
+    source.write_text(source.read_text() + "{not json\n")
+    out = run("import", str(source), "-p", "carl", code=2)
+    assert "line 2" in out
+    assert run("stats", "-p", "carl").strip() == "No memories found."  # nothing half-copied
+    assert "one of them" in run("import", "-p", "carl", code=2)
+
+
+def test_copy_that_cannot_be_verified_is_an_error(run, tmp_path: Path) -> None:
+    origin, target = f"sqlite:///{tmp_path / 'a.db'}", f"sqlite:///{tmp_path / 'b.db'}"
+    run("store", "User likes tea", "--url", origin)
+    run("store", "user likes tea.", "--url", target)  # the same memory under another id
+    out = run("export", "--to", target, "--url", origin, code=4)
+    assert "incomplete: 1 of 1 memories missing" in out

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 from persona_memory import codec, scoring, text, validation
 from persona_memory.errors import ConfigError, InvalidInputError
 from persona_memory.models import Candidate, MemoryType
+from persona_memory.vectors import normalize, top_k
 
 # fixed offsets: an aware value comes back with its UTC offset (a zoneinfo name becomes a fixed
 # offset, tested in test_memory.py); zoneinfo's DST folds do not compare equal across zones
@@ -145,3 +147,14 @@ def test_codec_refuses_absurd_nesting_and_lone_surrogates() -> None:
         codec.dumps({"name": "caf\udce9"})
     with pytest.raises(InvalidInputError, match="not valid Unicode"):
         validation.content("caf\udce9")
+
+
+def test_top_k_orders_and_masks() -> None:
+    def unit(*values: float) -> np.ndarray:
+        return normalize(np.array(values, dtype=np.float32))
+
+    matrix = np.stack([unit(1, 0), unit(0, 1), unit(1, 1)])
+    idx, scores = top_k(matrix, unit(1, 0), 2)
+    assert list(idx) == [0, 2] and scores[0] == pytest.approx(1.0)
+    idx, _ = top_k(matrix, unit(1, 0), 3, mask=np.array([False, True, True]))
+    assert list(idx) == [2, 1]

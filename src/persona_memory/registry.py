@@ -42,11 +42,15 @@ class BackendSpec:
     extra: str | None = None
     description: str = ""
     requires: tuple[str, ...] = ()  # importable modules the backend needs (checked by `state`)
+    #: what ``version()`` reports: distribution names, or ``"module:attribute"`` paths
+    versions: tuple[str, ...] = ()
+    #: the distribution that provides the backend (a third party names its own)
+    package: str = "persona-memory"
 
     def install_hint(self) -> str:
         if self.extra is None:
-            return "it is part of the core install"
-        return f"pip install 'persona-memory[{self.extra}]'"
+            return f"pip install '{self.package}'"
+        return f"pip install '{self.package}[{self.extra}]'"
 
     def state(self) -> str:
         """``"ready"`` or ``"missing extra: pip install ..."`` (imports only the driver modules)."""
@@ -56,6 +60,21 @@ class BackendSpec:
             except ImportError:
                 return f"missing extra: {self.install_hint()}"
         return "ready"
+
+
+    def version(self) -> str:
+        """The versions of what the backend runs on, e.g. ``"redis 5.2.1"`` ("-" if unknown)."""
+        found = []
+        for item in self.versions:
+            module, _, attribute = item.partition(":")
+            try:
+                if attribute:
+                    found.append(f"{module} {getattr(importlib.import_module(module), attribute)}")
+                else:
+                    found.append(f"{item} {importlib.metadata.version(item)}")
+            except (ImportError, AttributeError):
+                continue
+        return ", ".join(found) or "-"
 
 
 def builtin_specs() -> list[BackendSpec]:

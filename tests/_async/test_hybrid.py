@@ -76,8 +76,8 @@ async def test_store_without_embedder_searches_text_only(tmp_path: Path) -> None
 async def test_store_records_its_embedder_and_refuses_another(tmp_path: Path) -> None:
     async with open_store(tmp_path) as store:
         await store.store("User is vegetarian")
-        assert await store.backend.get_meta("embedder") == store.embedder.id  # type: ignore[union-attr]
-        assert await store.backend.get_meta("embedder_dimension") == "256"
+        # id and dimension in one value: another process never reads half of a claim
+        assert await store.backend.get_meta("embedder") == f"{store.embedder.id} 256"  # type: ignore[union-attr]
     async with open_store(tmp_path, embedder=HashingEmbedder()) as other:
         with pytest.raises(EmbedderMismatchError, match="pmem reindex") as caught:
             await other.store("User has a cat")
@@ -99,7 +99,7 @@ async def test_reindex_switches_embedder_for_every_persona(tmp_path: Path) -> No
     async with open_store(tmp_path, embedder=HashingEmbedder()) as ada:
         assert await ada.reindex(progress=lambda done, total: seen.append((done, total)), batch_size=2) == 3
         assert seen[0] == (0, 3) and seen[-1] == (3, 3)
-        assert await ada.backend.get_meta("embedder") == "test-hashing-64"
+        assert await ada.backend.get_meta("embedder") == "test-hashing-64 64"
         hits = await ada.search("italian food", mode="vector")
         assert hits[0].content.startswith("User is vegetarian")
         await ada.store("User has a cat")  # accepted now

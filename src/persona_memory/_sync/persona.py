@@ -54,8 +54,8 @@ MIN_CANDIDATES = 50
 #: Default floor of ``matching`` / ``forget_matching``: at least half of what the query says.
 FORGET_MIN_SCORE = 0.5
 #: Store-wide settings (``get_meta``) naming the embedder the stored vectors came from.
+#: One value (``<id> <dimension>``), so another process never reads half of a claim.
 META_EMBEDDER = "embedder"
-META_DIMENSION = "embedder_dimension"
 #: Memories embedded per batch by :meth:`AsyncPersonaStore.reindex`.
 REINDEX_BATCH = 256
 SEARCH_MODES = ("hybrid", "text", "vector")
@@ -608,8 +608,7 @@ class PersonaStore:
     def _claim_space(self) -> None:
         """Record this store's embedder as the one its vectors come from."""
         assert self.embedder is not None
-        self.backend.set_meta(META_EMBEDDER, self.embedder.id)
-        self.backend.set_meta(META_DIMENSION, str(self.embedder.dimension))
+        self.backend.set_meta(META_EMBEDDER, f"{self.embedder.id} {self.embedder.dimension}")
         self._space_checked = True
 
     def _check_space(self, *, claim: bool) -> bool:
@@ -627,9 +626,9 @@ class PersonaStore:
                 return True
             self._claim_space()
             return True
-        dimension = self.backend.get_meta(META_DIMENSION)
-        if stored != self.embedder.id or dimension != str(self.embedder.dimension):
-            raise EmbedderMismatchError(stored, dimension, self.embedder.id, self.embedder.dimension)
+        stored_id, _, dimension = stored.rpartition(" ")
+        if stored_id != self.embedder.id or dimension != str(self.embedder.dimension):
+            raise EmbedderMismatchError(stored_id, dimension, self.embedder.id, self.embedder.dimension)
         self._space_checked = True
         return True
 

@@ -46,9 +46,11 @@ from ..errors import (
     StoreReadOnlyError,
 )
 from ..models import Candidate, MemoryRecord, MemoryType, Query, Stats, Vector, from_epoch
+from ..records import reinforced
 from ..text import fts5_match, fts5_terms, terms
 from ..validation import content_hash
 from ..vectors import VectorIndex, to_blob
+from . import files
 from ._sync.base import Backend
 from .sqlite_context import TimelineCache
 from .sqlite_schema import MIGRATIONS
@@ -72,6 +74,7 @@ _CANDIDATE_COLUMNS = "m.id, m.importance, m.created_at, m.access_count"
 # out of full-text search when rarer words remain (see SQLiteBackend._match).
 COMMON_SHARE = 0.02
 COMMON_MIN = 200
+SMALL_STORE = 50  # below this, only a word in every memory is common
 _ACTIVE_ONLY = "m.persona = ? AND m.superseded_by IS NULL"  # what _filter_sql gives with no filters
 # Note: "+persona = ?" below stops SQLite from walking the persona's index (every memory of
 # the persona) when the unique id index finds the few rows wanted directly: 4 ms -> 0.1 ms
@@ -81,16 +84,7 @@ _ACTIVE_ONLY = "m.persona = ? AND m.superseded_by IS NULL"  # what _filter_sql g
 def path_from_url(url: str) -> Path:
     """``sqlite:///abs/path.db`` -> ``/abs/path.db``; ``sqlite:///~/x.db`` -> ``$HOME/x.db``;
     ``sqlite://rel/x.db`` -> ``rel/x.db`` (relative to the working directory)."""
-    if not url.startswith("sqlite://"):
-        raise ConfigError(f"not a sqlite URL: {url!r} (expected sqlite:///path/to/file.db)")
-    rest = url[len("sqlite://") :]
-    if rest.startswith("/~"):
-        rest = rest[1:]
-    elif rest.startswith("//"):  # sqlite:////abs/path (SQLAlchemy style) is the same file
-        rest = "/" + rest.lstrip("/")
-    if not rest or rest == "/":
-        raise ConfigError(f"sqlite URL {url!r} names no file (expected sqlite:///path/to/file.db)")
-    return Path(rest).expanduser()
+    return files.path_from_url(url, "sqlite", "sqlite:///path/to/file.db")
 
 
 class SQLiteBackend(Backend):
@@ -130,7 +124,7 @@ class SQLiteBackend(Backend):
         self._writes = 0  # writes committed through this object (part of the cache token)
         self._vectors = VectorCache()
         self._timeline = TimelineCache()
-        self._common: dict[str, tuple[int, bool]] = {}  # FTS term -> (store size, too common)
+        self._common: dict[str, tuple[int, int]] = {}  # FTS term -> (store size, memories holding it)
 
     def _conn(self, *, for_write: bool = False) -> sqlite3.Connection:
         if self._pid != os.getpid():
@@ -174,7 +168,7 @@ class SQLiteBackend(Backend):
     def _open_read_write(self) -> sqlite3.Connection:
         with self._translate("open"):
             try:
-                _make_private_dirs(self.path.parent)
+                files.make_private_dirs(self.path.parent)
                 if not self.path.exists():
                     # create it 0600 ourselves; SQLite gives -wal and -shm the same mode
                     os.close(os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600))
@@ -596,30 +590,35 @@ class SQLiteBackend(Backend):
 
         BM25 gives such words little weight (none past half the memories), yet FTS5 scores
         every memory containing any query word: "Caroline" in a store of Caroline's chats
-        made a 10k-memory search take 20 ms. Their count is capped, so checking costs little.
+        made a 10k-memory search take 20 ms. Left out only when a rarer query word remains; in a
+        store of fewer than ``SMALL_STORE`` memories, only words that every memory holds. Counts
+        are capped, so checking costs little.
         """
         quoted = fts5_terms(text)
         if COMMON_SHARE <= 0 or len(quoted) < 2:
             return " OR ".join(quoted) or None
         size = c.execute("SELECT max(rowid) FROM memories").fetchone()[0] or 0
-        # past half of the memories BM25 gives a word no weight at all (FTS5 clamps its IDF)
-        cap = min(max(COMMON_MIN, int(COMMON_SHARE * size)), size // 2)
-        rare = [term for term in quoted if not self._too_common(c, term, size, cap)]
+        if size < 3:  # too few memories to call any word common
+            return " OR ".join(quoted)
+        # in a small store only a word every memory holds is common (BM25 gives it no weight);
+        # past half of a larger store BM25 gives a word no weight either (FTS5 clamps its IDF)
+        cap = size - 1 if size < SMALL_STORE else min(max(COMMON_MIN, int(COMMON_SHARE * size)), size // 2)
+        rare = [term for term in quoted if self._count(c, term, size, cap) <= cap]
         return " OR ".join(rare or quoted)
 
-    def _too_common(self, c: sqlite3.Connection, term: str, size: int, cap: int) -> bool:
-        """Whether more than ``cap`` memories hold ``term``; remembered until the store grows
-        by a tenth (a word's share changes slowly)."""
+    def _count(self, c: sqlite3.Connection, term: str, size: int, cap: int) -> int:
+        """How many memories hold ``term``, counted up to ``cap + 1``; remembered until the
+        store grows by a tenth (a word's share changes slowly)."""
         known = self._common.get(term)
         if known is not None and known[0] <= size <= known[0] * 1.1:
             return known[1]
-        count = c.execute(
+        count = int(c.execute(
             "SELECT count(*) FROM (SELECT 1 FROM memories_fts WHERE memories_fts MATCH ? LIMIT ?)", (term, cap + 1)
-        ).fetchone()[0]
+        ).fetchone()[0])
         if len(self._common) > 10_000:
             self._common.clear()
-        self._common[term] = (size, count > cap)
-        return bool(count > cap)
+        self._common[term] = (size, count)
+        return count
 
     def _cosines(self, c: sqlite3.Connection, persona: str, vector: Vector | None) -> _Cosines | None:
         if vector is None:
@@ -769,6 +768,11 @@ class SQLiteBackend(Backend):
             for record in records:
                 if c.execute("SELECT 1 FROM memories WHERE id = ?", (record.id,)).fetchone():
                     continue
+                if record.active and c.execute(
+                    "SELECT 1 FROM memories WHERE persona = ? AND content_hash = ? AND superseded_by IS NULL",
+                    (record.persona, content_hash(record.content)),
+                ).fetchone():
+                    continue  # the same memory is already here under another id
                 _insert(c, record)
                 added += 1
             return added
@@ -857,16 +861,6 @@ class _Busy(Exception):
     """Internal: the store was busy; retried by ``_retry`` until the deadline."""
 
 
-def _make_private_dirs(directory: Path) -> None:
-    """Create ``directory`` and any missing parents with mode 0700 (memories are private)."""
-    missing = []
-    while not directory.exists():
-        missing.append(directory)
-        directory = directory.parent
-    for path in reversed(missing):
-        path.mkdir(mode=0o700, exist_ok=True)
-
-
 def _is_permission(exc: sqlite3.Error) -> bool:
     return "readonly" in str(exc).lower() or "permission" in str(exc).lower()
 
@@ -944,26 +938,27 @@ def _insert_or_reinforce(
         _insert(c, record, vector)
         return record, True
     rowid, existing = row[0], _record(row[1:])
-    tags = existing.tags + tuple(t for t in record.tags if t not in existing.tags)
-    importance = max(existing.importance, record.importance)
-    accessed = record.created_at if existing.last_accessed is None else max(
-        existing.last_accessed, record.created_at
-    )
+    merged = reinforced(existing, record)
+    assert merged.last_accessed is not None
     c.execute(
         "UPDATE memories SET tags = ?, importance = ?, access_count = access_count + 1, "
         "last_accessed = ? WHERE rowid = ?",
-        (json.dumps(list(tags), ensure_ascii=False), importance, accessed.timestamp(), rowid),
+        (
+            json.dumps(list(merged.tags), ensure_ascii=False),
+            merged.importance,
+            merged.last_accessed.timestamp(),
+            rowid,
+        ),
     )
     c.executemany(
         "INSERT OR IGNORE INTO memory_tags (memory_rowid, tag) VALUES (?, ?)",
-        [(rowid, t) for t in tags],
+        [(rowid, t) for t in merged.tags],
     )
     if vector is not None and c.execute(
         "INSERT OR IGNORE INTO memory_vectors (memory_rowid, vector) VALUES (?, ?)", (rowid, to_blob(vector))
     ).rowcount:
         bump_epoch(c)  # an older row gained a vector: not an append
-    reinforced = replace(existing, tags=tags, importance=importance).accessed(accessed)
-    return reinforced, False
+    return merged, False
 
 
 def _term_shares(

@@ -12,8 +12,15 @@ Guarantees every implementation gives (the shared contract suite in
 * A write (``kv_put``, ``kv_delete``, ``add``, ``supersede``, ``forget``, ``import_records``)
   returns only once it is durable at the backend's configured durability; when it raises,
   nothing of it was applied and everything stored earlier is intact.
-* Scores: higher is better. Ranking itself (importance, decay, fusion) happens above this
-  layer, in :mod:`persona_memory.scoring`, identically for every backend.
+* Scores: higher is better. ``Candidate.text_score`` is the engine's full-text relevance (BM25
+  in SQLite and the JSON-lines files, ``ts_rank`` in PostgreSQL): comparable within one result
+  list only, never across backends or queries. ``Candidate.vector_score`` is the cosine
+  similarity (-1..1) of the stored vector and the query vector. Ranking itself (importance,
+  decay, fusion) happens above this layer, in :mod:`persona_memory.scoring`, identically for
+  every backend.
+* Key-value-only backends (``supports_records = False``, e.g. Redis) raise
+  :class:`~persona_memory.errors.BackendError` from the persona methods; ``version()`` may be
+  None (then ``Memory`` does not cache what it reads).
 * Errors from the driver are translated to :mod:`persona_memory.errors` classes.
 * A backend object may be created in one process and used in a forked child: connections
   are opened lazily and never reused across ``fork``.
