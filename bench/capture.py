@@ -19,9 +19,6 @@ on real conversation, and the cost per turn of ``observe`` against ``store``.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import json
-import re
 import statistics
 import sys
 import tempfile
@@ -30,49 +27,31 @@ import warnings
 from collections import Counter
 from pathlib import Path
 
+from locomo_data import DEFAULT_DIR, Question, load_all  # type: ignore[import-not-found]
+
 from persona_memory import PersonaStore, privacy
 
-ROOT = Path(__file__).resolve().parent.parent
-# shared/ sits beside the clone (CI) or beside the folder of worktrees
-DEFAULT_DATA = next(
-    (p for p in (ROOT.parent / "shared" / "data" / "locomo-dev", ROOT.parent.parent / "shared" / "data" / "locomo-dev")
-     if p.is_dir()),
-    ROOT.parent / "shared" / "data" / "locomo-dev",
-)
 K = 10
 FLOORS = (None, 0.3, 0.5)
 
 
-def session_turns(conv: dict) -> list[tuple[str, str, str, dt.datetime]]:
-    """``(dia_id, speaker, text, when)`` for every turn, in order."""
-    turns = []
-    for key in sorted((k for k in conv if re.fullmatch(r"session_\d+", k)), key=lambda k: int(k.split("_")[1])):
-        when = dt.datetime.strptime(conv[f"{key}_date_time"], "%I:%M %p on %d %B, %Y").replace(tzinfo=dt.UTC)
-        for turn in conv[key]:
-            text = turn["text"]
-            if turn.get("blip_caption"):
-                text += f" (shares a photo: {turn['blip_caption']})"
-            turns.append((turn["dia_id"], turn["speaker"], text, when))
-    return turns
-
-
-def recall(store: PersonaStore, questions: list[dict], min_score: float | None) -> tuple[list[float], list[bool]]:
+def recall(store: PersonaStore, questions: list[Question], min_score: float | None) -> tuple[list[float], list[bool]]:
     scores, empty = [], []
     for q in questions:
-        hits = store.search(q["question"], limit=K, min_score=min_score)
+        hits = store.search(q.question, limit=K, min_score=min_score)
         found = {h.record.metadata.get("dia_id") for h in hits}
-        scores.append(len(found & q["evidence"]) / len(q["evidence"]))
+        scores.append(len(found & q.evidence) / len(q.evidence))
         empty.append(not hits)
     return scores, empty
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--data", type=Path, default=DEFAULT_DIR)
     parser.add_argument("--limit-convs", type=int, default=None)
     args = parser.parse_args()
-    files = sorted(args.data.glob("conv-*.json"))[: args.limit_convs]
-    if not files:
+    conversations = load_all(args.data)[: args.limit_convs]
+    if not conversations:
         print(f"no conv-*.json under {args.data}", file=sys.stderr)
         return 1
     warnings.simplefilter("ignore")
@@ -85,22 +64,16 @@ def main() -> int:
     store_ms: list[float] = []
     secret_alarms = 0
     events: Counter[str] = Counter()
-    for path in files:
-        conv_file = json.loads(path.read_text())
-        conv = conv_file.get("conversation", conv_file)
-        turns = session_turns(conv)
-        ids = {t[0] for t in turns}
-        questions = []
-        for q in conv_file["qa"]:
-            evidence = {e for e in q.get("evidence", []) if e in ids}
-            totals["evidence ids skipped (malformed or unknown)"] += len(q.get("evidence", [])) - len(evidence)
-            if evidence:
-                questions.append({"question": q["question"], "evidence": evidence, "category": q["category"]})
+    for conv in conversations:
+        questions = conv.questions
+        totals["evidence ids skipped (malformed or unknown)"] += len(conv.skipped_ids)
         with tempfile.TemporaryDirectory() as tmp:
             base = PersonaStore("all", base_path=tmp)
             captured = PersonaStore("captured", base_path=tmp)
             stored_ids: set[str] = set()
-            for dia_id, speaker, text, when in turns:
+            for turn in conv.turns:
+                dia_id, speaker, when = turn.dia_id, turn.speaker, turn.at
+                text = turn.text + (f" (shares a photo: {turn.caption})" if turn.caption else "")
                 secret_alarms += bool(privacy.find_secrets(text))
                 t0 = time.perf_counter()
                 base.store(f"{speaker}: {text}", at=when, metadata={"dia_id": dia_id})
@@ -113,8 +86,8 @@ def main() -> int:
                 for record in decision.stored:
                     types[record.type.value] += 1
                     stored_ids.add(dia_id)
-            evidence_turns = set().union(*(q["evidence"] for q in questions))
-            totals["turns"] += len(turns)
+            evidence_turns = set().union(*(q.evidence for q in questions))
+            totals["turns"] += len(conv.turns)
             totals["turns stored by observe"] += len(stored_ids)
             totals["evidence turns"] += len(evidence_turns)
             totals["evidence turns captured"] += len(evidence_turns & stored_ids)
@@ -123,7 +96,7 @@ def main() -> int:
                 for name, store in (("all turns", base), ("captured", captured)):
                     scores, empty = recall(store, questions, floor)
                     for q, s, e in zip(questions, scores, empty, strict=True):
-                        group = "cat 5" if q["category"] == 5 else "cat 1-4"
+                        group = "cat 5" if q.category == 5 else "cat 1-4"
                         rec.setdefault((name, floor, group), []).append(s)
                         rec.setdefault((name, floor, "all"), []).append(s)
                         if name == "all turns":
@@ -133,7 +106,7 @@ def main() -> int:
             base.close()
             captured.close()
 
-    print(f"LoCoMo capture benchmark: {len(files)} conversations, {totals['turns']} turns, "
+    print(f"LoCoMo capture benchmark: {len(conversations)} conversations, {totals['turns']} turns, "
           f"{totals['questions with evidence']} questions with evidence "
           f"({totals['evidence ids skipped (malformed or unknown)']} evidence ids skipped)\n")
     print("| what | value |\n|---|---|")

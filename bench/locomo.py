@@ -2,6 +2,7 @@
 
     python bench/locomo.py                      # the dev conversations in shared/data/locomo-dev
     python bench/locomo.py --data DIR --json out.json
+    python bench/locomo.py --url 'postgresql://postgres@127.0.0.1:5432/db?schema=locomo'
 
 Every turn of a conversation is stored as one memory through the public API, in order:
 ``store("<speaker>: <text>[ [image: <caption>]]", metadata={"dia_id": ...}, at=<session date>)``,
@@ -15,7 +16,7 @@ Rows, all in the same run on the same stores:
 * persona-memory default: hybrid (BM25 + vectors + conversation context), then importance and
   time decay, exactly what ``search(q, limit=10)`` returns;
 * the same ranked by relevance only (``weighted=False``), and ablations (no context; one side);
-* the project's own BM25 alone (SQLite FTS5, ``mode="text", context=False``) and its dense
+* the store's own full text alone (SQLite FTS5 BM25, or PostgreSQL with IDF weights; ``mode="text", context=False``) and its dense
   retrieval alone (the shipped static embedder, ``mode="vector", context=False``);
 * plain reciprocal-rank fusion (k=60) of those two lists;
 * ``bm25s`` (a separate BM25 library, with stemming and English stop words; bench-only dependency).
@@ -66,12 +67,16 @@ def recall_row(rankings: list[tuple[locomo_data.Question, list[str]]]) -> dict[s
 class Conversation:
     """One conversation ingested into its own store, with the rankers that query it."""
 
-    def __init__(self, conv: locomo_data.Conversation, directory: Path, embedder: str | None = None) -> None:
+    def __init__(
+        self, conv: locomo_data.Conversation, directory: Path, embedder: str | None = None, url: str | None = None
+    ) -> None:
         self.conv = conv
         asked = conv.last_session + dt.timedelta(days=1)
         self.store = PersonaStore(
-            conv.id, url=f"sqlite:///{directory / conv.id}.db", clock=lambda: asked, embedder=embedder
+            conv.id, url=url or f"sqlite:///{directory / conv.id}.db", clock=lambda: asked, embedder=embedder
         )
+        if url:  # a shared server: start from an empty persona
+            self.store.forget_everything()
         self.dia_of: dict[str, str] = {}
         start = time.perf_counter()
         for turn in conv.turns:
@@ -120,7 +125,7 @@ def bm25s_ranker(conv: locomo_data.Conversation) -> Ranker | None:
     return rank
 
 
-def run(data: Path) -> dict[str, Any]:
+def run(data: Path, url: str | None = None) -> dict[str, Any]:
     convs = locomo_data.load_all(data)
     if not convs:
         raise SystemExit(f"no conv-*.json in {data}")
@@ -130,7 +135,7 @@ def run(data: Path) -> dict[str, Any]:
     search_ms: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
         for conv in convs:
-            c = Conversation(conv, Path(tmp))
+            c = Conversation(conv, Path(tmp), url=url)
             ingest["static embedder (default)"].append(len(conv.turns) / c.ingest_seconds)
             bare = Conversation(conv, Path(tmp) / "text-only", embedder="none")
             ingest["no embedder (text only)"].append(len(conv.turns) / bare.ingest_seconds)
@@ -146,7 +151,7 @@ def run(data: Path) -> dict[str, Any]:
             rows["  dense + context"] += [(q, c.relevance_only(q.question, mode="vector")) for q in qs]
             text = [c.relevance_only(q.question, mode="text", context=False, limit=50) for q in qs]
             dense = [c.relevance_only(q.question, mode="vector", context=False, limit=50) for q in qs]
-            rows["baseline: BM25 alone (SQLite FTS5)"] += [(q, t[:10]) for q, t in zip(qs, text, strict=True)]
+            rows["baseline: BM25 alone (the store's full text)"] += [(q, t[:10]) for q, t in zip(qs, text, strict=True)]
             rows["baseline: dense alone (static embedder)"] += [(q, d[:10]) for q, d in zip(qs, dense, strict=True)]
             rows["baseline: plain RRF (k=60) of the two"] += [
                 (q, rrf([t, d])[:10]) for q, t, d in zip(qs, text, dense, strict=True)
@@ -212,8 +217,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=locomo_data.DEFAULT_DIR)
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument(
+        "--url", help="store every conversation in this backend instead (e.g. postgresql://...?schema=locomo); "
+        "the text-only ingest baseline stays on SQLite"
+    )
     args = parser.parse_args()
-    result = run(args.data)
+    result = run(args.data, args.url)
     result["data"] = str(args.data)
     print_report(result)
     if args.json:

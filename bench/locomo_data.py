@@ -10,11 +10,21 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-DEFAULT_DIR = Path(__file__).resolve().parents[3] / "shared" / "data" / "locomo-dev"
+_REPO = Path(__file__).resolve().parents[1]
+# shared/ sits beside the clone (CI, /work/main) or beside a folder of worktrees; PMEM_LOCOMO_DIR wins
+DEFAULT_DIR = Path(
+    os.environ.get("PMEM_LOCOMO_DIR")
+    or next(
+        (p for p in (_REPO.parent / "shared" / "data" / "locomo-dev", _REPO.parents[1] / "shared" / "data" / "locomo-dev")
+         if p.is_dir()),
+        _REPO.parent / "shared" / "data" / "locomo-dev",
+    )
+)
 CATEGORIES = {1: "multi-hop", 2: "temporal", 3: "open-domain", 4: "single-hop", 5: "adversarial"}
 _ID = re.compile(r"D:?(\d+):(\d+)")
 

@@ -6,6 +6,7 @@ library and recorded in ``pmem_migrations``; a new one is appended, never edited
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -122,15 +123,26 @@ def check_schema(name: str) -> str:
     return name
 
 
-def tsquery(text: str) -> str | None:
-    """A ``to_tsquery`` expression where any word may match; None if the text has no words.
+#: Document counts for the IDF weights stop here: a word in more memories than this weighs ~0.
+DF_CAP = 10_000
 
-    Each word is quoted, so nothing the user typed is read as query syntax (``&``, ``!``, ``:*``).
+
+def words(text: str) -> list[str]:
+    """The query's search words, each a quoted ``to_tsquery`` operand (never query syntax).
+
+    Words are ``\\w+``, so they hold no quote: ``&``, ``!``, ``:*`` typed by a user stay words.
     """
-    found = terms(text)
-    if not found:
-        return None
-    return " | ".join("'" + word + "'" for word in found)  # terms are \\w+ words: no quote inside
+    return ["'" + word + "'" for word in terms(text)]
+
+
+def any_of(quoted: list[str]) -> str:
+    """A ``to_tsquery`` expression matching any of the words."""
+    return " | ".join(quoted)
+
+
+def idf(total: int, df: int) -> float:
+    """BM25's inverse document frequency (never negative)."""
+    return math.log(1.0 + (total - df + 0.5) / (df + 0.5))
 
 
 def filter_sql(persona: str, query: Query) -> tuple[str, list[Any]]:

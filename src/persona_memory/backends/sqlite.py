@@ -92,6 +92,7 @@ class SQLiteBackend(Backend):
 
     name = "sqlite"
     supports_vectors = True
+    supports_context = True
     url_options = ("durability", "busy_timeout")
 
     def __init__(

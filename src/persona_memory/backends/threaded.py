@@ -26,6 +26,7 @@ class AsyncThreadedBackend(AsyncBackend):
         self.name = backend.name  # type: ignore[misc]
         self.supports_records = backend.supports_records  # type: ignore[misc]
         self.supports_vectors = backend.supports_vectors  # type: ignore[misc]
+        self.supports_context = backend.supports_context  # type: ignore[misc]
 
     async def kv_get(self, namespace: str, key: str) -> str | None:
         return await asyncio.to_thread(self.sync.kv_get, namespace, key)

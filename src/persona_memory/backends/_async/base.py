@@ -49,6 +49,8 @@ class AsyncBackend(abc.ABC):
     supports_records: ClassVar[bool] = True
     #: True if ``candidates`` honours ``Query.vector`` (semantic search).
     supports_vectors: ClassVar[bool] = False
+    #: True if ``candidates`` honours ``Query.context`` (the conversation around a match).
+    supports_context: ClassVar[bool] = False
 
     url: str = ""
 

@@ -27,6 +27,7 @@ import datetime as dt
 import json
 from collections.abc import AsyncIterator, Generator, Mapping, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -64,6 +65,7 @@ class AsyncPostgresBackend(AsyncBackend):
 
     name = "postgres"
     supports_vectors = True
+    supports_context = True
     url_options = ()
 
     def __init__(
@@ -352,28 +354,106 @@ class AsyncPostgresBackend(AsyncBackend):
             )
             return [Candidate(*row) for row in rows]
         found: dict[str, Candidate] = {}
+        anchors: list[str] = []  # best text matches, then best vector matches
         async with self._transaction("search") as conn:
-            expression = sql.tsquery(query.text) if query.text is not None else None
-            if expression is not None:
-                rows = await (
-                    await conn.execute(
-                        f"SELECT {sql.CANDIDATE_COLUMNS}, "
-                        f"ts_rank(%s, m.search, q.query, %s)::float8 AS score, NULL "
-                        f"FROM memories m, to_tsquery('english', %s) AS q(query) "
-                        f"WHERE m.search @@ q.query AND {where} ORDER BY score DESC LIMIT %s",
-                        [sql.RANK_WEIGHTS, sql.RANK_NORMALIZATION, expression, *params, query.k],
-                    )
-                ).fetchall()
+            words = sql.words(query.text) if query.text is not None else []
+            if words:
+                rows = await self._text_matches(conn, persona, words, query.k, where, params)
                 found = {row[0]: Candidate(*row) for row in rows}
+                anchors += [row[0] for row in rows[: query.context_anchors]]
             if query.vector is not None:
-                for candidate in await self._nearest(conn, query, where, params):
+                nearest = await self._nearest(conn, query, where, params)
+                anchors += [c.id for c in nearest[: query.context_anchors]]
+                for candidate in nearest:
                     hit = found.get(candidate.id)
-                    found[candidate.id] = (
-                        Candidate(hit.id, hit.importance, hit.created_at, hit.access_count, hit.text_score,
-                                  candidate.vector_score)
-                        if hit else candidate
-                    )
+                    found[candidate.id] = replace(hit, vector_score=candidate.vector_score) if hit else candidate
+            if query.context > 0 and anchors:
+                await self._add_context(conn, query, where, params, list(dict.fromkeys(anchors)), found)
+            if query.vector is not None:  # every candidate carries its cosine, matches by text too
+                await self._add_cosines(conn, persona, query.vector, found)
         return list(found.values())
+
+    async def _text_matches(
+        self, conn: AsyncConnection[Any], persona: str, words: list[str], k: int, where: str, params: list[Any]
+    ) -> list[tuple[Any, ...]]:
+        """The ``k`` best full-text matches, best first, scored like BM25.
+
+        ``ts_rank`` alone weighs every word the same (it has no inverse document frequency), so
+        "the user" counts as much as "vegetarian": measured on LoCoMo, R@10 0.53 against 0.63
+        for SQLite's BM25. Each word's ``ts_rank`` is weighted by its IDF among the persona's
+        active memories (document counts capped, so common words cost little to count).
+        """
+        total = int((await (await conn.execute(
+            "SELECT count(*) FROM memories WHERE persona = %s AND superseded_by IS NULL", (persona,)
+        )).fetchone() or (0,))[0])
+        weights = []
+        for word in words:
+            df = int((await (await conn.execute(
+                "SELECT count(*) FROM (SELECT 1 FROM memories WHERE persona = %s AND superseded_by IS NULL "
+                "AND search @@ to_tsquery('english', %s) LIMIT %s) hits",
+                (persona, word, sql.DF_CAP),
+            )).fetchone() or (0,))[0])
+            weights.append(sql.idf(total, df))
+        score = " + ".join(
+            f"%s * ts_rank('{sql.RANK_WEIGHTS}', m.search, to_tsquery('english', %s), {sql.RANK_NORMALIZATION})"
+            for _ in words
+        )
+        weighted = [value for pair in zip(weights, words, strict=True) for value in pair]
+        return await (
+            await conn.execute(
+                f"SELECT {sql.CANDIDATE_COLUMNS}, ({score})::float8 AS score, NULL "
+                f"FROM memories m WHERE m.search @@ to_tsquery('english', %s) AND {where} "
+                f"ORDER BY score DESC LIMIT %s",
+                [*weighted, sql.any_of(words), *params, k],
+            )
+        ).fetchall()
+
+    async def _add_context(
+        self, conn: AsyncConnection[Any], query: Query, where: str, params: list[Any],
+        anchors: list[str], found: dict[str, Candidate],
+    ) -> None:
+        """The memories stored just before and after each anchor (see ``Query.context``)."""
+        sides = []
+        for side, compare, order in (("before", "<", "DESC"), ("after", ">", "ASC")):
+            sides.append(
+                f"SELECT a.id, '{side}', n.* FROM memories a CROSS JOIN LATERAL ("
+                f"SELECT {sql.CANDIDATE_COLUMNS} FROM memories m WHERE {where} "
+                f"AND (m.created_at, m.pk) {compare} (a.created_at, a.pk) "
+                f"AND abs(extract(epoch FROM m.created_at - a.created_at)) <= %s "
+                f"ORDER BY m.created_at {order}, m.pk {order} LIMIT %s) n "
+                f"WHERE a.id = ANY(%s)"
+            )
+        rows = await (
+            await conn.execute(
+                " UNION ALL ".join(sides),
+                [*params, query.context_window, query.context, anchors] * 2,
+            )
+        ).fetchall()
+        near: dict[str, dict[str, list[str]]] = {}
+        for anchor, side, memory_id, importance, created, accesses in rows:
+            near.setdefault(anchor, {"before": [], "after": []})[side].append(memory_id)
+            if memory_id not in found:
+                found[memory_id] = Candidate(memory_id, importance, created, accesses)
+        for anchor, sides_of in near.items():
+            if anchor in found:
+                found[anchor] = replace(found[anchor], before=tuple(sides_of["before"]), after=tuple(sides_of["after"]))
+
+    async def _add_cosines(
+        self, conn: AsyncConnection[Any], persona: str, vector: Vector, found: dict[str, Candidate]
+    ) -> None:
+        lacking = [i for i, c in found.items() if c.vector_score is None]
+        if not lacking:
+            return
+        size = int(vector.shape[0])
+        rows = await (
+            await conn.execute(
+                f"SELECT id, (1 - (embedding::vector({size}) <=> %s::vector({size})))::float8 FROM memories "
+                f"WHERE persona = %s AND id = ANY(%s) AND embedding IS NOT NULL",
+                [np.asarray(vector, dtype=np.float32), persona, lacking],
+            )
+        ).fetchall()
+        for memory_id, cosine in rows:
+            found[memory_id] = replace(found[memory_id], vector_score=cosine)
 
     async def _nearest(
         self, conn: AsyncConnection[Any], query: Query, where: str, params: list[Any]

@@ -50,6 +50,8 @@ class Backend(abc.ABC):
     supports_records: ClassVar[bool] = True
     #: True if ``candidates`` honours ``Query.vector`` (semantic search).
     supports_vectors: ClassVar[bool] = False
+    #: True if ``candidates`` honours ``Query.context`` (the conversation around a match).
+    supports_context: ClassVar[bool] = False
 
     url: str = ""
 

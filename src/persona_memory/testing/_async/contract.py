@@ -20,7 +20,7 @@ from ..._async.memory import AsyncMemory
 from ..._async.persona import AsyncPersonaStore
 from ...backends._async.base import AsyncBackend
 from ...errors import BackendError, InvalidInputError, MemoryNotFoundError
-from ...models import DEFAULT_IMPORTANCE, Filters, MemoryRecord, MemoryType, Query, new_memory_id
+from ...models import DEFAULT_IMPORTANCE, Candidate, Filters, MemoryRecord, MemoryType, Query, new_memory_id
 from ...vectors import normalize
 from ..marks import async_fixture, async_test
 
@@ -510,6 +510,34 @@ class AsyncRecordContract(_AsyncBackendFixtures):
         assert await second_backend.get_meta("embedder") == "static-384"
 
 
+    async def test_context_lists_the_conversation_around_a_match(
+        self, backend: AsyncBackend, second_backend: AsyncBackend
+    ) -> None:
+        if not backend.supports_context:
+            pytest.skip(f"the {backend.name} backend does not offer conversation context")
+
+        async def add(content: str, minutes: float) -> str:
+            stored, _ = await second_backend.add(record(content, at=NOW + dt.timedelta(minutes=minutes)))
+            return stored.id
+
+        question = await add("what did you paint", 0)
+        answer = await add("a sunset over the lake", 1)
+        query = Query(text="paint", k=10, context=2, context_window=3600)
+
+        async def hit() -> Candidate:
+            return next(c for c in await backend.candidates("ada", query) if c.id == question)
+
+        assert ((await hit()).before, (await hit()).after) == ((), (answer,))
+        assert answer in {c.id for c in await backend.candidates("ada", query)}  # a candidate too
+        earlier = await add("I finished a painting", -1)  # stored later, said earlier: goes before
+        far = await add("next week's plans", 60 * 24)  # a day later: another conversation
+        found = await hit()
+        assert (found.before, found.after) == ((earlier,), (answer,))
+        assert far not in {c.id for c in await backend.candidates("ada", query)}
+        await second_backend.forget("ada", [answer])  # another writer removed it
+        assert (await hit()).after == ()
+
+
 class AsyncVectorContract(_AsyncBackendFixtures):
     """Stored embeddings and nearest-neighbour candidates (``supports_vectors``)."""
 
@@ -535,6 +563,15 @@ class AsyncVectorContract(_AsyncBackendFixtures):
         assert found[both.id].text_score is not None
         assert found[both.id].vector_score == pytest.approx(1.0, abs=1e-5)
         assert len(found) == 2
+
+    async def test_text_matches_carry_their_cosine(self, backend: AsyncBackend) -> None:
+        """With a query vector, a text match beyond the vector top-k still carries its cosine."""
+        far = (await backend.add(record("apple crumble recipe"), unit(0, 1)))[0]
+        for i in range(5):
+            await backend.add(record(f"near thing {i}"), unit(1, 0.01 * i))
+        found = {c.id: c for c in await backend.candidates("ada", Query(text="apple", vector=unit(1, 0), k=3))}
+        assert found[far.id].text_score is not None
+        assert found[far.id].vector_score == pytest.approx(0.0, abs=1e-5)
 
     async def test_superseded_and_forgotten_leave_the_index(self, backend: AsyncBackend) -> None:
         old = (await backend.add(record("v1"), unit(1, 0)))[0]

@@ -21,7 +21,7 @@ from ..._sync.memory import Memory
 from ..._sync.persona import PersonaStore
 from ...backends._sync.base import Backend
 from ...errors import BackendError, InvalidInputError, MemoryNotFoundError
-from ...models import DEFAULT_IMPORTANCE, Filters, MemoryRecord, MemoryType, Query, new_memory_id
+from ...models import DEFAULT_IMPORTANCE, Candidate, Filters, MemoryRecord, MemoryType, Query, new_memory_id
 from ...vectors import normalize
 from ..marks import sync_fixture, sync_test
 
@@ -511,6 +511,34 @@ class RecordContract(_AsyncBackendFixtures):
         assert second_backend.get_meta("embedder") == "static-384"
 
 
+    def test_context_lists_the_conversation_around_a_match(
+        self, backend: Backend, second_backend: Backend
+    ) -> None:
+        if not backend.supports_context:
+            pytest.skip(f"the {backend.name} backend does not offer conversation context")
+
+        def add(content: str, minutes: float) -> str:
+            stored, _ = second_backend.add(record(content, at=NOW + dt.timedelta(minutes=minutes)))
+            return stored.id
+
+        question = add("what did you paint", 0)
+        answer = add("a sunset over the lake", 1)
+        query = Query(text="paint", k=10, context=2, context_window=3600)
+
+        def hit() -> Candidate:
+            return next(c for c in backend.candidates("ada", query) if c.id == question)
+
+        assert ((hit()).before, (hit()).after) == ((), (answer,))
+        assert answer in {c.id for c in backend.candidates("ada", query)}  # a candidate too
+        earlier = add("I finished a painting", -1)  # stored later, said earlier: goes before
+        far = add("next week's plans", 60 * 24)  # a day later: another conversation
+        found = hit()
+        assert (found.before, found.after) == ((earlier,), (answer,))
+        assert far not in {c.id for c in backend.candidates("ada", query)}
+        second_backend.forget("ada", [answer])  # another writer removed it
+        assert (hit()).after == ()
+
+
 class VectorContract(_AsyncBackendFixtures):
     """Stored embeddings and nearest-neighbour candidates (``supports_vectors``)."""
 
@@ -536,6 +564,15 @@ class VectorContract(_AsyncBackendFixtures):
         assert found[both.id].text_score is not None
         assert found[both.id].vector_score == pytest.approx(1.0, abs=1e-5)
         assert len(found) == 2
+
+    def test_text_matches_carry_their_cosine(self, backend: Backend) -> None:
+        """With a query vector, a text match beyond the vector top-k still carries its cosine."""
+        far = (backend.add(record("apple crumble recipe"), unit(0, 1)))[0]
+        for i in range(5):
+            backend.add(record(f"near thing {i}"), unit(1, 0.01 * i))
+        found = {c.id: c for c in backend.candidates("ada", Query(text="apple", vector=unit(1, 0), k=3))}
+        assert found[far.id].text_score is not None
+        assert found[far.id].vector_score == pytest.approx(0.0, abs=1e-5)
 
     def test_superseded_and_forgotten_leave_the_index(self, backend: Backend) -> None:
         old = (backend.add(record("v1"), unit(1, 0)))[0]
