@@ -85,7 +85,7 @@ def test_deep_and_odd_json() -> None:
     invoke("search", "ok", "--limit", "99999999999999999999")
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=int(os.environ.get("PMEM_FUZZ_EXAMPLES", "150")), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     command=st.sampled_from(["store", "search", "retrieve-since", "get", "kv-put", "persona"]),
     text=st.text(max_size=300),

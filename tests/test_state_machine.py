@@ -7,6 +7,7 @@ store and the model must agree.
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -127,6 +128,6 @@ class PersonaMemoryMachine(RuleBasedStateMachine):
 
 
 PersonaMemoryMachine.TestCase.settings = settings(
-    max_examples=40, stateful_step_count=30, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=int(os.environ.get("PMEM_FUZZ_EXAMPLES", "40")), stateful_step_count=30, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 TestPersonaMemoryMachine = PersonaMemoryMachine.TestCase
