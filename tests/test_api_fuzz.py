@@ -7,6 +7,7 @@ without the token refused. The requests go to a real ``pmem serve`` process with
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,7 +23,7 @@ from persona_memory.api import create_app  # noqa: E402
 from tests.helpers.servers import Server, pmem_env, running_server  # noqa: E402
 
 TOKEN = "fuzz-token"
-EXAMPLES = 25  # per operation; keeps the suite modest on 2 cores
+EXAMPLES = int(os.environ.get("PMEM_FUZZ_EXAMPLES", "25"))  # per operation; bench/fuzz.py runs more
 
 # The document the server publishes, built by the same code; the first test checks they are equal.
 # (schemathesis' lazy pytest loader does not work with pytest 9, so the schema is loaded eagerly.)

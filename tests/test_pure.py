@@ -135,6 +135,20 @@ def test_default_importance_follows_the_faculty_table() -> None:
     assert 0.2 <= DEFAULT_IMPORTANCE[MemoryType.GENERAL] <= 0.4
 
 
+def test_codec_refuses_absurd_nesting_and_lone_surrogates() -> None:
+    deep: list[object] = []
+    for _ in range(5000):
+        deep = [deep]
+    with pytest.raises(InvalidInputError, match="nested more than"):
+        codec.dumps(deep)
+    with pytest.raises(ValueError, match="nested too deeply"):
+        codec.loads("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(InvalidInputError, match="not valid Unicode"):
+        codec.dumps({"name": "caf\udce9"})
+    with pytest.raises(InvalidInputError, match="not valid Unicode"):
+        validation.content("caf\udce9")
+
+
 def test_top_k_orders_and_masks() -> None:
     def unit(*values: float) -> np.ndarray:
         return normalize(np.array(values, dtype=np.float32))

@@ -357,6 +357,20 @@ def _copy(records: Sequence[MemoryRecord], destination: PersonaStore, as_json: b
 @cli.command()
 @store_options
 @with_store
+def check(store: PersonaStore, as_json: bool) -> None:
+    """Verify the store's files (reads everything); exit 4 if they are damaged."""
+    problems = store.check()
+    if as_json:
+        _print_json({"ok": not problems, "problems": problems})
+    else:
+        click.echo("\n".join(problems) if problems else f"{store.backend.url}: ok")
+    if problems:
+        sys.exit(4)
+
+
+@cli.command()
+@store_options
+@with_store
 def sync(store: PersonaStore, as_json: bool) -> None:
     """Replay writes made while the external provider (mem0, zep) was unreachable."""
     replayed = store.sync()
@@ -850,7 +864,7 @@ def _json_object(text: str | None, option: str) -> dict[str, Any] | None:
     if text is None:
         return None
     try:
-        value = json.loads(text)
+        value = codec.loads(text)
     except ValueError as exc:
         raise InvalidInputError(option, text, f"not valid JSON ({exc})") from None
     if not isinstance(value, dict):

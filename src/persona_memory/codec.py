@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import sys
 from typing import Any
 
 from .errors import InvalidInputError
@@ -25,6 +26,8 @@ _DECODERS = {
     "$date": dt.date.fromisoformat,
     "$time": dt.time.fromisoformat,
 }
+#: Deeper values are refused: no real memory needs them, and they would exhaust the stack.
+MAX_DEPTH = 100
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 _PLAIN_DECODER = json.JSONDecoder()
 
@@ -32,24 +35,38 @@ _PLAIN_DECODER = json.JSONDecoder()
 def dumps(value: Any, *, argument: str = "data") -> str:
     """Encode ``value`` to compact JSON text, or raise ``InvalidInputError``."""
     try:
-        return _ENCODER.encode(_encode(value))
+        text = _ENCODER.encode(_encode(value, 0))
+    except _TooDeep:
+        raise InvalidInputError(argument, value, f"is nested more than {MAX_DEPTH} levels deep") from None
     except _NotJSON:
         _locate(value, argument)  # raises with the path of the offending part
         raise
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: undecodable bytes that no store can hold
+        raise InvalidInputError(argument, value, "holds text that is not valid Unicode") from None
+    return text
 
 
 def loads(text: str) -> Any:
-    """Decode JSON text written by :func:`dumps`."""
-    if "$" not in text:  # no marker can be present: the C decoder alone is enough
-        return _PLAIN_DECODER.decode(text)
-    return json.loads(text, object_hook=_decode_object)
+    """Decode JSON text written by :func:`dumps` (``ValueError`` for text that is not JSON)."""
+    try:
+        if "$" not in text:  # no marker can be present: the C decoder alone is enough
+            return _PLAIN_DECODER.decode(text)
+        return json.loads(text, object_hook=_decode_object)
+    except RecursionError:
+        raise ValueError(f"JSON nested too deeply (more than about {sys.getrecursionlimit()} levels)") from None
 
 
 class _NotJSON(Exception):
     pass
 
 
-def _encode(value: Any) -> Any:
+class _TooDeep(Exception):
+    pass
+
+
+def _encode(value: Any, depth: int) -> Any:
     kind = type(value)
     if kind is str or kind is int or kind is bool or value is None:
         return value
@@ -57,19 +74,21 @@ def _encode(value: Any) -> Any:
         if not math.isfinite(value):
             raise _NotJSON
         return value
+    if depth > MAX_DEPTH and (kind is dict or kind is list or kind is tuple):
+        raise _TooDeep
     if kind is dict:
         out = {}
         for key, item in value.items():
             if type(key) is not str:
                 raise _NotJSON
-            out[key] = _encode(item)
+            out[key] = _encode(item, depth + 1)
         if len(out) == 1:
             ((key, item),) = out.items()
             if key.startswith("$"):
                 return {"$" + key: item}
         return out
     if kind is list or kind is tuple:
-        return [_encode(item) for item in value]
+        return [_encode(item, depth + 1) for item in value]
     if isinstance(value, dt.datetime):  # before date: datetime is a date subclass
         return {"$datetime": value.isoformat()}
     if isinstance(value, dt.date):
@@ -79,7 +98,7 @@ def _encode(value: Any) -> Any:
     base: type[Any]
     for base in (bool, int, float, str, dict, list, tuple):  # a subclass: store its base value
         if isinstance(value, base):
-            return _encode(base(value))
+            return _encode(base(value), depth)
     raise _NotJSON
 
 

@@ -191,5 +191,8 @@ class EmbedderWarning(PersonaMemoryWarning):
 
 
 def _short_repr(value: Any, limit: int = 80) -> str:
-    text = repr(value)
+    try:
+        text = repr(value)
+    except RecursionError:  # absurdly nested input: name its type, not its contents
+        return f"<deeply nested {type(value).__name__}>"
     return text if len(text) <= limit else text[: limit - 3] + "..."

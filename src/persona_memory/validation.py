@@ -28,6 +28,19 @@ _AGE = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
 _AGE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
+def unicode_text(value: str, argument: str) -> str:
+    """``value`` if it can be stored as UTF-8.
+
+    Undecodable bytes (e.g. in command-line arguments) reach Python as lone surrogates, which
+    no UTF-8 store can hold: refuse them here with a clear error rather than deep in a driver.
+    """
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidInputError(argument, value, "is not valid Unicode text (it holds undecodable bytes)") from None
+    return value
+
+
 def slug(value: Any, argument: str = "persona") -> str:
     """A persona slug: 1-64 of ``A-Z a-z 0-9 _ . -``, starting alphanumeric, no ``..``.
 
@@ -47,6 +60,7 @@ def content(value: Any, argument: str = "content") -> str:
         raise InvalidInputError(argument, value, f"must be a string, not {type(value).__name__}")
     if "\x00" in value:
         raise InvalidInputError(argument, value, "must not contain NUL characters")
+    unicode_text(value, argument)
     text = value.strip()
     if not text:
         raise InvalidInputError(argument, value, "must not be empty")
@@ -100,7 +114,7 @@ def tags(value: Any, argument: str = "tags") -> tuple[str, ...]:
     for tag in value:
         if not isinstance(tag, str):
             raise InvalidInputError(argument, value, f"tag {tag!r} is not a string")
-        tag = tag.strip().lower()
+        tag = unicode_text(tag, argument).strip().lower()
         if not tag:
             continue
         if len(tag) > MAX_TAG_CHARS or any(c in tag for c in ",\n\r\t\x00"):
@@ -164,7 +178,7 @@ def kv_key(value: Any, argument: str = "key") -> str:
         raise InvalidInputError(
             argument, value, f"a key is a non-empty string of at most {MAX_KEY_CHARS} characters without NUL"
         )
-    return value
+    return unicode_text(value, argument)
 
 
 def namespace(value: Any, argument: str = "namespace") -> str:
@@ -177,13 +191,13 @@ def namespace(value: Any, argument: str = "namespace") -> str:
         raise InvalidInputError(
             argument, value, f"a namespace is a non-empty string of at most {MAX_NAMESPACE_CHARS} characters"
         )
-    return value
+    return unicode_text(value, argument)
 
 
 def memory_id(value: Any, argument: str = "id") -> str:
     if not isinstance(value, str) or not value or len(value) > 100 or "\x00" in value:
         raise InvalidInputError(argument, value, "a memory id is a string such as mem_0123456789abcdef")
-    return value
+    return unicode_text(value, argument)
 
 
 def filters(

@@ -363,6 +363,7 @@ class PersonaStore:
         """Ranked hits above the floor, without counting an access."""
         if not isinstance(query, str):
             raise InvalidInputError("query", query, "must be a string")
+        validation.unicode_text(query, "query")
         if mode not in SEARCH_MODES:
             raise InvalidInputError("mode", mode, f"expected one of {', '.join(SEARCH_MODES)}")
         limit = validation.limit(limit)
@@ -538,6 +539,13 @@ class PersonaStore:
             if remote is not None:
                 return remote
         return self.backend.export(self.persona)
+
+    def check(self) -> list[str]:
+        """Verify the store's files (slow: reads everything); returns the problems found.
+
+        Each problem names the file and how to recover it. Empty: the store is sound.
+        """
+        return self.backend.check()
 
     def sync(self) -> int:
         """Replay writes made while the provider was down; returns how many reached it.

@@ -264,6 +264,8 @@ class SQLiteBackend(Backend):
         """Map ``sqlite3`` errors to ours, naming the file and the operation."""
         try:
             yield
+        except _DamagedRow as exc:
+            raise CorruptStoreError(self._damaged(f"a stored row does not parse ({exc})")) from exc
         except sqlite3.Error as exc:
             code = getattr(exc, "sqlite_errorcode", -1) & 0xFF
             where = f"{operation} on {self.path}"
@@ -276,13 +278,16 @@ class SQLiteBackend(Backend):
                 ) from exc
             if code in (_READONLY, _CANTOPEN) or (code == _IOERR and _is_permission(exc)):
                 raise StoreReadOnlyError(f"{where} failed: the store cannot be written ({exc})") from exc
-            if code in (_CORRUPT, _NOTADB):
-                raise CorruptStoreError(
-                    f"{self.path} is damaged or is not a persona-memory database ({exc}). "
-                    f"Move it aside and restore a backup, or salvage what is readable with: "
-                    f"sqlite3 '{self.path}' .recover | sqlite3 recovered.db"
-                ) from exc
+            if code in (_CORRUPT, _NOTADB) or "could not decode" in str(exc).lower():
+                raise CorruptStoreError(self._damaged(str(exc))) from exc
             raise BackendError(f"{where} failed: {exc}") from exc
+
+    def _damaged(self, detail: str) -> str:
+        return (
+            f"{self.path} is damaged or is not a persona-memory database ({detail}). "
+            f"Move it aside and restore a backup, or salvage what is readable with: "
+            f"sqlite3 '{self.path}' .recover | sqlite3 recovered.db"
+        )
 
     def _retry(self, operation: str, attempt: Callable[[], T]) -> T:
         """Run ``attempt``, retrying while the store is busy, for at most ``busy_timeout`` seconds."""
@@ -647,6 +652,23 @@ class SQLiteBackend(Backend):
             params = [*params, *among]
         return np.asarray([r for (r,) in c.execute(sql, params)], dtype=np.int64)
 
+    def check(self) -> list[str]:
+        """``PRAGMA integrity_check`` and the full-text index's own integrity check."""
+
+        def work(c: sqlite3.Connection) -> list[str]:
+            problems = [row[0] for row in c.execute("PRAGMA integrity_check") if row[0] != "ok"]
+            try:
+                c.execute("INSERT INTO memories_fts (memories_fts) VALUES ('integrity-check')")
+            except sqlite3.DatabaseError as exc:
+                problems.append(f"full-text index: {exc}")
+            return problems
+
+        try:
+            problems = self._read("check", work)
+        except CorruptStoreError as exc:
+            return [str(exc)]
+        return [self._damaged("; ".join(problems[:5]))] if problems else []
+
     def compact(self) -> None:
         """Purge deleted content from the file: merge the full-text index, then checkpoint.
 
@@ -714,8 +736,8 @@ class SQLiteBackend(Backend):
                 total=total,
                 superseded=superseded,
                 top_tags=[(tag, n) for tag, n in top_tags],
-                oldest=from_epoch(oldest),
-                newest=from_epoch(newest),
+                oldest=_epoch(oldest),
+                newest=_epoch(newest),
                 avg_importance=avg,
                 by_type={kind: n for kind, n in by_type},
             )
@@ -723,14 +745,16 @@ class SQLiteBackend(Backend):
         return self._read("stats", work, snapshot=True)
 
     def export(self, persona: str) -> list[MemoryRecord]:
-        rows = self._read(
+        return self._read(
             "export",
-            lambda c: c.execute(
-                f"SELECT {_COLUMNS} FROM memories WHERE persona = ? ORDER BY created_at, rowid",
-                (persona,),
-            ).fetchall(),
+            lambda c: [
+                _record(row)
+                for row in c.execute(
+                    f"SELECT {_COLUMNS} FROM memories WHERE persona = ? ORDER BY created_at, rowid",
+                    (persona,),
+                )
+            ],
         )
-        return [_record(row) for row in rows]
 
     def import_records(self, records: Sequence[MemoryRecord]) -> int:
         def work(c: sqlite3.Connection) -> int:
@@ -835,7 +859,25 @@ def _is_permission(exc: sqlite3.Error) -> bool:
     return "readonly" in str(exc).lower() or "permission" in str(exc).lower()
 
 
+class _DamagedRow(Exception):
+    """Internal: a row read back does not parse (bytes changed on disk); becomes CorruptStoreError."""
+
+
+def _epoch(seconds: float | None) -> dt.datetime | None:
+    try:
+        return from_epoch(seconds)
+    except (OverflowError, OSError, ValueError) as exc:  # a damaged timestamp
+        raise _DamagedRow(f"timestamp {seconds!r}: {exc}") from exc
+
+
 def _record(row: Sequence[Any]) -> MemoryRecord:
+    try:
+        return _parse_record(row)
+    except (ValueError, TypeError, KeyError, OverflowError, OSError) as exc:
+        raise _DamagedRow(f"memory {row[0]!r}: {exc}") from exc
+
+
+def _parse_record(row: Sequence[Any]) -> MemoryRecord:
     return MemoryRecord(
         id=row[0],
         persona=row[1],

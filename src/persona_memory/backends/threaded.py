@@ -57,6 +57,9 @@ class AsyncThreadedBackend(AsyncBackend):
     async def forget(self, persona: str, ids: Sequence[str]) -> list[str]:
         return await asyncio.to_thread(self.sync.forget, persona, ids)
 
+    async def check(self) -> list[str]:
+        return await asyncio.to_thread(self.sync.check)
+
     async def compact(self) -> None:
         await asyncio.to_thread(self.sync.compact)
 

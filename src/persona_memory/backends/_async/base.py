@@ -149,6 +149,14 @@ class AsyncBackend(abc.ABC):
     async def personas(self) -> list[str]:
         """Slugs of every persona with at least one memory, sorted."""
 
+    async def check(self) -> list[str]:
+        """Verify the stored data; returns the problems found (empty: all is well).
+
+        Slow on a big store (it reads everything): for ``pmem check`` and after an incident,
+        not for every call. A backend with nothing it can check returns ``[]``.
+        """
+        return []
+
     async def compact(self) -> None:  # noqa: B027 (a safe no-op by default)
         """Physically remove what ``forget`` deleted, so forgotten content is gone from storage.
 

@@ -150,6 +150,14 @@ class Backend(abc.ABC):
     def personas(self) -> list[str]:
         """Slugs of every persona with at least one memory, sorted."""
 
+    def check(self) -> list[str]:
+        """Verify the stored data; returns the problems found (empty: all is well).
+
+        Slow on a big store (it reads everything): for ``pmem check`` and after an incident,
+        not for every call. A backend with nothing it can check returns ``[]``.
+        """
+        return []
+
     def compact(self) -> None:  # noqa: B027 (a safe no-op by default)
         """Physically remove what ``forget`` deleted, so forgotten content is gone from storage.
 
