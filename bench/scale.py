@@ -218,7 +218,7 @@ def run_backend(
             text_times.append((time.perf_counter() - t0) * 1000)
             t0 = time.perf_counter()
             query_vector = embedder.embed_queries([question])[0]
-            # as search() asks: 50 candidates (ef_search 100 in PostgreSQL), of which the best 10 count
+            # as search() asks: 50 candidates (ef_search 200 in PostgreSQL), of which the best 10 count
             found = store.backend.candidates("bench", Query(vector=query_vector, k=CANDIDATES))
             top = sorted(found, key=lambda c: -(c.vector_score or -1.0))[:10]
             vector_times.append((time.perf_counter() - t0) * 1000)

@@ -92,6 +92,26 @@ def test_http_isolation_and_slug_escapes(two_personas: Path) -> None:
             assert_no_leak(response.text)
 
 
+def test_remote_clients_name_personas_never_files(two_personas: Path) -> None:
+    """Over MCP and HTTP the only way to a file is a persona slug; paths (export --to, import,
+    base path) are for the owner of the machine: Python and the CLI."""
+    from persona_memory.operations import OPERATIONS, SLUG_PATTERN
+
+    for op in OPERATIONS:
+        names = {p.name for p in op.params}
+        assert not names & {"path", "file", "dir", "directory", "to", "url", "base_path", "output"}, op.name
+        for param in (*op.params, op.scope_param):
+            if "persona" in param.name:
+                assert param.schema["pattern"] == SLUG_PATTERN, (op.name, param.name)
+    with running_server(two_personas) as server, server.client() as http:
+        for target in ("../outside", "../../tmp/x", "/etc", "bob/../ada"):
+            response = http.post("/v1/personas/bob/handoff", json={"to_persona": target})
+            assert response.status_code == 400, target
+    outside = {p.name for p in two_personas.parent.iterdir()}
+    assert not {"outside", "x", "handoff.json"} & outside
+    assert not (two_personas / "persona-ada" / "handoff.json").exists()
+
+
 def test_secrets_are_refused_on_every_surface(tmp_path: Path) -> None:
     content = f"my aws key is {SECRET_TOKEN}"
     with PersonaStore("ada", base_path=str(tmp_path)) as store:

@@ -150,6 +150,25 @@ def test_words_in_most_memories_are_scored_but_not_matched_while_rarer_ones_rema
     backend.close()
 
 
+def test_with_a_vector_words_too_common_to_match_only_score_what_the_vectors_find(
+    backend_url: Callable[[str], str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from persona_memory import text
+
+    monkeypatch.setattr(text, "SMALL_STORE", 5)
+    monkeypatch.setattr(text, "COMMON_MIN", 5)
+    monkeypatch.setattr(sql, "MATCH_MAX", 5)  # as if "user" were in millions of memories
+    backend = open_backend(backend_url("postgres"), Backend)
+    for i in range(10):
+        backend.add(record(f"the user said thing number {i}"), unit(0, 1, 0, 0))
+    near = backend.add(record("the user loves the sea"), unit(1, 0, 0, 0))[0]
+    found = backend.candidates("ada", Query(text="user", vector=unit(1, 0.1, 0, 0), k=3))
+    assert len(found) == 3 and near.id in {c.id for c in found}  # the vector side alone
+    assert all(c.text_score is not None and c.text_score > 0 for c in found)  # scored, not matched
+    assert len(backend.candidates("ada", Query(text="user", k=50))) == 11  # no vector: matched
+    backend.close()
+
+
 def test_a_schema_from_a_newer_version_is_refused(backend_url: Callable[[str], str]) -> None:
     url = backend_url("postgres")
     backend = open_backend(url, Backend)

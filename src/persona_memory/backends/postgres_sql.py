@@ -137,6 +137,8 @@ def check_schema(name: str) -> str:
 
 #: Document counts for the IDF weights stop here: a word in more memories than this weighs ~0.
 DF_CAP = 10_000
+#: With a query vector, a word in more memories than this is scored, never matched on (see _weigh).
+MATCH_MAX = 5_000
 #: From this many active memories, counts for IDF are reused for COUNT_TTL seconds.
 CACHED_FROM = 10_000
 COUNT_TTL = 300.0
@@ -163,6 +165,21 @@ def any_of(quoted: list[str]) -> str:
 def idf(total: int, df: int) -> float:
     """BM25's inverse document frequency (never negative)."""
     return math.log(1.0 + (total - df + 0.5) / (df + 0.5))
+
+
+def text_score(n_words: int) -> str:
+    """SQL for a memory's (``m``) text score: each word's ``ts_rank`` times its IDF weight.
+
+    Its parameters, in order: ``score_params(words, weights)``.
+    """
+    return " + ".join(
+        f"%s * ts_rank('{RANK_WEIGHTS}', m.search, to_tsquery('english', %s), {RANK_NORMALIZATION})"
+        for _ in range(n_words)
+    )
+
+
+def score_params(words: list[str], weights: list[float]) -> list[Any]:
+    return [value for pair in zip(weights, words, strict=True) for value in pair]
 
 
 def filter_sql(persona: str, query: Query) -> tuple[str, list[Any]]:
