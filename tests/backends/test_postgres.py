@@ -195,6 +195,26 @@ def test_bad_options_are_config_errors() -> None:
         open_backend("postgresql://localhost/db?schema=Robert'); DROP", Backend)
     with pytest.raises(ConfigError, match="pool_size"):
         open_backend("postgresql://localhost/db?pool_size=lots", Backend)
+    with pytest.raises(ConfigError, match="ef_search"):
+        open_backend("postgresql://localhost/db?ef_search=-3", Backend)
+
+
+def test_ef_search_from_the_url_is_used_by_vector_search(backend_url: Callable[[str], str]) -> None:
+    backend = open_backend(backend_url("postgres") + "&ef_search=123", Backend)
+    assert isinstance(backend, PostgresBackend) and backend.ef_search == 123
+    backend.add(record("the one"), unit(1, 0, 0, 0))
+    seen: list[str] = []
+    real = backend._nearest
+
+    def spy(conn, *args):  # type: ignore[no-untyped-def]
+        result = real(conn, *args)
+        seen.append(conn.execute("SHOW hnsw.ef_search").fetchone()[0])
+        return result
+
+    backend._nearest = spy  # type: ignore[method-assign]
+    assert len(backend.candidates("ada", Query(vector=unit(1, 0, 0, 0), k=5))) == 1
+    assert seen == ["123"]
+    backend.close()
 
 
 def test_a_backend_used_before_fork_works_in_the_child_and_the_parent(backend_url: Callable[[str], str]) -> None:
