@@ -412,13 +412,13 @@ class PostgresBackend(Backend):
         weights = [sql.idf(total, df) for df in counts]
         if cap is None:
             return weights, words
-        limit = min(cap, sql.MATCH_MAX) if has_vector else cap
-        rare = [w for w, df in zip(words, counts, strict=True) if df <= limit]
-        if rare:
-            return weights, rare
-        if has_vector:  # all common: still matched while that is cheap, else scored only
-            return weights, [w for w, df in zip(words, counts, strict=True) if df <= sql.MATCH_MAX]
-        return weights, words  # nothing rarer and nothing else to search with: match them all
+        def held_by_at_most(limit: int) -> list[str]:
+            return [w for w, df in zip(words, counts, strict=True) if df <= limit]
+
+        if not has_vector:  # nothing else to search with: all words when none is rarer
+            return weights, held_by_at_most(cap) or words
+        # all common: still matched while that is cheap, else only scored
+        return weights, held_by_at_most(min(cap, sql.MATCH_MAX)) or held_by_at_most(sql.MATCH_MAX)
 
     def _text_matches(
         self, conn: Connection[Any], words: list[str], weights: list[float], matched: list[str],
@@ -480,7 +480,10 @@ class PostgresBackend(Backend):
         """The memories stored just before and after each anchor (see ``Query.context``)."""
         sides = []
         # each side is a short walk along the memories_timeline index from the anchor
-        for side, compare, bound, order in (("before", "<", ">= a.created_at -", "DESC"), ("after", ">", "<= a.created_at +", "ASC")):
+        for side, compare, bound, order in (
+            ("before", "<", ">= a.created_at -", "DESC"),
+            ("after", ">", "<= a.created_at +", "ASC"),
+        ):
             sides.append(
                 f"SELECT a.id, '{side}', n.* FROM memories a CROSS JOIN LATERAL ("
                 f"SELECT {sql.CANDIDATE_COLUMNS} FROM memories m WHERE {where} "
@@ -531,7 +534,7 @@ class PostgresBackend(Backend):
         # 4 x k: with the shipped embedder at 100k memories, recall@10 against exact search was
         # 0.91 at 2 x k and 0.97 at 4 x k, for the same time; at 1M, 0.87 (ef_search=800: 0.97)
         ef_search = self.ef_search or max(40, min(1000, 4 * query.k))
-        conn.execute(f"SET LOCAL hnsw.ef_search = {int(ef_search)}")
+        conn.execute(f"SET LOCAL hnsw.ef_search = {ef_search}")
         if self._iterative_scan:
             conn.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
         vector = np.asarray(query.vector, dtype=np.float32)
